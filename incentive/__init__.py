@@ -1,0 +1,69 @@
+"""incentive: sales compensation plans as readable rule files, paid exactly and explained.
+
+    plan = incentive.load_plan("rules_examples/account_executive/plan.rules")
+    result = incentive.evaluate(plan, "participants.csv", {"deal": "deals.csv"})
+    print(incentive.explain(result.participant("R-104"), lang="zh"))
+
+Names listed in `__all__` are the public API; anything else may change.
+"""
+
+from __future__ import annotations
+
+from incentive.api import evaluate, explain, load_plan, statement
+from incentive.dsl.check import CheckedPlan, check_plan
+from incentive.dsl.parser import parse_plan
+from incentive.engine.compile import CompiledPlan, compile_plan
+from incentive.engine.evaluate import evaluate_inputs
+from incentive.engine.records import Inputs, load_inputs
+from incentive.engine.results import (
+    ComponentResult,
+    ParticipantResult,
+    PlanInfo,
+    RecordDisposition,
+    RecordSummary,
+    RunResult,
+)
+from incentive.errors import (
+    Diagnostic,
+    EvaluationError,
+    IncentiveError,
+    PlanCheckError,
+    PlanError,
+    PlanSyntaxError,
+    RecordError,
+    RecordProblem,
+    Span,
+)
+from incentive.explain.statement import Statement, StatementLine
+
+__all__ = [
+    "CheckedPlan",
+    "CompiledPlan",
+    "ComponentResult",
+    "Diagnostic",
+    "EvaluationError",
+    "IncentiveError",
+    "Inputs",
+    "ParticipantResult",
+    "PlanCheckError",
+    "PlanError",
+    "PlanInfo",
+    "PlanSyntaxError",
+    "RecordDisposition",
+    "RecordError",
+    "RecordProblem",
+    "RecordSummary",
+    "RunResult",
+    "Span",
+    "Statement",
+    "StatementLine",
+    "check_plan",
+    "compile_plan",
+    "evaluate",
+    "evaluate_inputs",
+    "explain",
+    "load_inputs",
+    "load_plan",
+    "parse_plan",
+    "statement",
+]

@@ -1,0 +1,151 @@
+"""The public API: one function per stage, and `load_plan` for all of them at once.
+
+``load_plan`` parses, checks and compiles (cached by plan text and library version);
+``evaluate`` reads and validates inputs and runs the population; ``explain`` renders one
+participant's statement.  The CLI calls only these.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import Literal
+
+from incentive.dsl.check import CheckedPlan, check_plan
+from incentive.dsl.parser import decode_plan, parse_plan
+from incentive.engine.compile import CompiledPlan, compile_plan
+from incentive.engine.evaluate import evaluate_inputs
+from incentive.engine.records import Inputs, RowSource, load_inputs
+from incentive.engine.results import ParticipantResult, RunResult
+from incentive.errors import Diagnostic, PlanSyntaxError, RecordError, RecordProblem, Span
+from incentive.explain.statement import Statement, build_statement
+
+Lang = Literal["en", "zh"]
+
+__all__ = [
+    "check_plan",
+    "compile_plan",
+    "evaluate",
+    "evaluate_inputs",
+    "explain",
+    "load_inputs",
+    "load_plan",
+    "parse_plan",
+    "statement",
+]
+
+
+def _version() -> str:
+    try:
+        return metadata.version("incentive")
+    except metadata.PackageNotFoundError:
+        return "0"
+
+
+@functools.lru_cache(maxsize=64)
+def _compile_text(digest: str, text: str, filename: str) -> CompiledPlan:
+    return compile_plan(check_plan(parse_plan(text, filename=filename)))
+
+
+def read_plan_text(path: str | Path) -> tuple[str, str]:
+    """(text, filename) of a plan file; invalid UTF-8 is a `PlanSyntaxError`."""
+    name = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise PlanSyntaxError(
+            [Diagnostic("P100", "error", f"cannot read the plan: {exc.strerror}",
+                        Span(name, 1, 1, 1, 2), hint="check the path")], "",
+        ) from None  # fmt: skip
+    return decode_plan(data, name), name
+
+
+def load_plan(source: str | Path, *, filename: str | None = None) -> CompiledPlan:
+    """Parse, check and compile a plan.
+
+    Args:
+        source: a path to a ``.rules`` file, or the plan text itself (text that contains a
+            line break, or any `str` passed with ``filename``).
+        filename: the name diagnostics show for plan text.
+
+    Returns:
+        The compiled plan; ``.checked`` holds the checked plan and its warnings.
+
+    Raises:
+        PlanSyntaxError: the text does not follow the grammar.
+        PlanCheckError: the plan says something that cannot be right (all problems at once).
+    """
+    if isinstance(source, Path) or (filename is None and "\n" not in source):
+        text, name = read_plan_text(source)
+    else:
+        text, name = source, filename or "<plan>"
+    digest = hashlib.sha256(f"{_version()}\0{name}\0{text}".encode()).hexdigest()
+    return _compile_text(digest, text, name)
+
+
+def evaluate(
+    plan: CompiledPlan,
+    participants: RowSource | Inputs,
+    records: Mapping[str, RowSource] | RowSource | None = None,
+    *,
+    skip_invalid: bool = False,
+) -> RunResult:
+    """Evaluate a plan for a whole population.
+
+    Args:
+        plan: from `load_plan`.
+        participants: a CSV/JSON file, rows in memory, or `Inputs` from `load_inputs`.
+        records: for each record kind, a file or rows; a single source when the plan
+            declares exactly one record kind.
+        skip_invalid: pay the valid rows and list the rejected ones instead of stopping.
+
+    Returns:
+        Payouts, traces, and the disposition of every record.
+
+    Raises:
+        RecordError: bad input rows (unless ``skip_invalid``), or an unreadable file.
+        EvaluationError: participants the plan cannot be evaluated for (zero quota…).
+    """
+    if isinstance(participants, Inputs):
+        inputs = participants
+    else:
+        inputs = load_inputs(plan.checked, participants, _by_kind(plan.checked, records))
+    return evaluate_inputs(plan, inputs, skip_invalid=skip_invalid)
+
+
+def _by_kind(
+    checked: CheckedPlan, records: Mapping[str, RowSource] | RowSource | None
+) -> Mapping[str, RowSource]:
+    if records is None:
+        return {}
+    if isinstance(records, Mapping):
+        return records
+    kinds = list(checked.record_kinds)
+    if len(kinds) != 1:
+        raise RecordError([RecordProblem(
+            "R405", str(records) if isinstance(records, str | Path) else "<records>", 0, None,
+            None, f"the plan declares {len(kinds)} record kinds; pass records by kind",
+        )])  # fmt: skip
+    return {kinds[0]: records}
+
+
+def statement(result: ParticipantResult, *, lang: Lang = "en") -> Statement:
+    """One participant's statement as structured lines."""
+    return build_statement(result, lang=lang)
+
+
+def explain(result: ParticipantResult, lang: Lang = "en") -> str:
+    """One participant's payout explained line by line, as text.
+
+    Args:
+        result: a participant's result from `evaluate`.
+        lang: ``"en"`` for English, ``"zh"`` for Simplified Chinese.
+
+    Returns:
+        The statement text, ending with a newline.
+    """
+    return build_statement(result, lang=lang).to_text()
+

@@ -1,0 +1,312 @@
+"""The ``incentive`` command: check, run and explain plans.  The only module that prints.
+
+Exit codes: 0 ok, 1 a problem in the user's plan or data (shown with its position),
+2 a usage error, 3 an internal error (a bug: reported in one line, traceback with --debug).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+import traceback
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from incentive import api
+from incentive.engine.compile import CompiledPlan
+from incentive.engine.records import RowSource
+from incentive.engine.results import RunResult
+from incentive.errors import CODES, IncentiveError, PlanError, display_width, render_diagnostic
+from incentive.explain import format as fmt
+
+EXIT_OK, EXIT_USER, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class _UsageError(Exception):
+    """A command line that cannot be carried out as written."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="incentive",
+        description="Sales compensation plans as readable rule files: check, pay, explain.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = commands.add_parser("check", help="check a plan and report every problem")
+    check.add_argument("plan", help="a .rules file (or a folder holding plan.rules)")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+
+    def inputs(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("plan", help="a .rules file, or a folder with plan.rules and its data")
+        sub.add_argument("--participants", help="participants file (CSV or JSON)")
+        sub.add_argument(
+            "--records", action="append", default=[], metavar="[KIND=]FILE",
+            help="records file (CSV or JSON); repeat once per record kind",
+        )  # fmt: skip
+        sub.add_argument(
+            "--skip-invalid", action="store_true",
+            help="pay the valid rows and list the rejected ones instead of stopping",
+        )  # fmt: skip
+
+    run = commands.add_parser("run", help="evaluate a plan and print every payout")
+    inputs(run)
+    run.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    run.add_argument("--explain", metavar="ID", help="also explain this participant's payout")
+    run.add_argument("--lang", choices=("en", "zh"), default="en")
+
+    explain = commands.add_parser("explain", help="explain one participant's payout")
+    inputs(explain)
+    explain.add_argument("--participant", required=True, metavar="ID")
+    explain.add_argument("--lang", choices=("en", "zh"), default="en")
+    return parser
+
+
+def _plan_path(argument: str) -> Path:
+    path = Path(argument)
+    if path.is_dir():
+        path = path / "plan.rules"
+    return path
+
+
+def _find(folder: Path, stems: Sequence[str]) -> Path | None:
+    for stem in stems:
+        for suffix in (".csv", ".json"):
+            candidate = folder / f"{stem}{suffix}"
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _sources(
+    args: argparse.Namespace, plan: CompiledPlan
+) -> tuple[RowSource, dict[str, RowSource]]:
+    folder = Path(args.plan) if Path(args.plan).is_dir() else None
+    kinds = list(plan.checked.record_kinds)
+    participants: RowSource | None = args.participants
+    if participants is None and folder is not None:
+        participants = _find(folder, ["participants"])
+    if participants is None:
+        raise _UsageError("say where the participants are: --participants FILE")
+    records: dict[str, RowSource] = {}
+    for item in args.records:
+        kind, sep, file = item.partition("=")
+        if not sep:
+            file, kind = item, _kind_of(item, kinds)
+        if kind not in kinds:
+            raise _UsageError(
+                f"the plan has no record kind '{kind}' (it has: {', '.join(kinds) or 'none'})"
+            )
+        records[kind] = file
+    if folder is not None:
+        for kind in kinds:
+            if kind not in records:
+                found = _find(folder, [f"{kind}s", kind])
+                if found is not None:
+                    records[kind] = found
+    return participants, records
+
+
+def _kind_of(file: str, kinds: Sequence[str]) -> str:
+    if len(kinds) == 1:
+        return kinds[0]
+    stem = Path(file).stem
+    for kind in kinds:
+        if stem in (kind, f"{kind}s", f"{kind}es"):
+            return kind
+    raise _UsageError(
+        f"cannot tell which record kind '{file}' holds; write --records KIND={file} "
+        f"(kinds: {', '.join(kinds)})"
+    )
+
+
+def _check(args: argparse.Namespace) -> int:
+    path = _plan_path(args.plan)
+    try:
+        plan = api.load_plan(path)
+    except PlanError as error:
+        if args.format == "json":
+            print(json.dumps(_diagnostics_json(error), ensure_ascii=False, indent=2))
+        else:
+            print(error.render(), file=sys.stderr)
+            count = len(error.errors)
+            print(f"\n{count} error{'s' if count != 1 else ''} in {path}", file=sys.stderr)
+        return EXIT_USER
+    warnings = plan.checked.warnings
+    if args.format == "json":
+        print(json.dumps({"ok": True, "diagnostics": []}, indent=2))
+    else:
+        for warning in warnings:
+            print(render_diagnostic(warning, plan.checked.source), file=sys.stderr)
+        checked = plan.checked
+        print(
+            f"ok: {path}: plan '{checked.name}', {len(checked.components)} components, "
+            f"{len(checked.measures)} measures, {len(checked.record_kinds)} record kinds"
+        )
+    return EXIT_OK
+
+
+def _diagnostics_json(error: PlanError) -> dict[str, Any]:
+    return {
+        "ok": False,
+        "diagnostics": [
+            {
+                "code": d.code,
+                "severity": d.severity,
+                "message": d.message,
+                "hint": d.hint,
+                "file": d.span.file,
+                "line": d.span.line,
+                "column": d.span.column,
+                "end_line": d.span.end_line,
+                "end_column": d.span.end_column,
+                "summary": CODES.get(d.code, ""),
+            }
+            for d in error.diagnostics
+        ],
+    }
+
+
+def _evaluate(args: argparse.Namespace) -> tuple[CompiledPlan, RunResult]:
+    plan = api.load_plan(_plan_path(args.plan))
+    participants, records = _sources(args, plan)
+    result = api.evaluate(plan, participants, records, skip_invalid=args.skip_invalid)
+    if result.rejected:
+        print(f"{len(result.rejected)} rejected records (not paid on):", file=sys.stderr)
+        for line in result.rejected:
+            print(f"  {line}", file=sys.stderr)
+    return plan, result
+
+
+def _run(args: argparse.Namespace) -> int:
+    _, result = _evaluate(args)
+    if args.format == "json":
+        print(json.dumps(_result_json(result), ensure_ascii=False, indent=2))
+    elif args.format == "csv":
+        print(_result_csv(result), end="")
+    else:
+        print(_result_table(result))
+    if args.explain:
+        print()
+        print(api.explain(_participant(result, args.explain), lang=args.lang), end="")
+    return EXIT_OK
+
+
+def _participant(result: RunResult, participant_id: str) -> Any:
+    try:
+        return result.participant(participant_id)
+    except KeyError:
+        known = ", ".join(p.participant_id for p in result.participants[:10])
+        raise _UsageError(
+            f"no participant '{participant_id}' in this run (participants: {known})"
+        ) from None
+
+
+def _explain(args: argparse.Namespace) -> int:
+    _, result = _evaluate(args)
+    print(api.explain(_participant(result, args.participant), lang=args.lang), end="")
+    return EXIT_OK
+
+
+def _money(value: Decimal, result: RunResult) -> str:
+    return fmt.money(value, result.plan.currency, result.plan.quantum)
+
+
+def _result_table(result: RunResult) -> str:
+    names = [c.name for c in result.participants[0].components] if result.participants else []
+    labels = [result.plan.label(n, "en") for n in names]
+    header = ["participant", "name", *labels, "total"]
+    rows = [
+        [p.participant_id, p.name, *(_money(c.amount, result) for c in p.components),
+         _money(p.total, result)]
+        for p in result.participants
+    ]  # fmt: skip
+    widths = [max(display_width(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    lines = []
+    for row in [header, *rows]:
+        cells = [
+            _pad(str(cell), width, left=i < 2)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    summary = result.records
+    lines.append("")
+    lines.append(f"{result.plan.name}: {len(result.participants)} participants, "
+                 f"total {_money(result.total, result)}")  # fmt: skip
+    lines.append(
+        f"records: {summary.read} read = {summary.counted} counted + {summary.excluded} "
+        f"excluded by rule + {summary.rejected} rejected"
+    )
+    for rule, count in summary.excluded_by_rule.items():
+        lines.append(f"  excluded by {rule}: {count}")
+    return "\n".join(lines)
+
+
+def _pad(text: str, width: int, *, left: bool) -> str:
+    space = " " * (width - display_width(text))
+    return text + space if left else space + text
+
+
+def _result_json(result: RunResult) -> dict[str, Any]:
+    return {
+        "plan": result.plan.name,
+        "currency": result.plan.currency,
+        "period": [result.plan.period_start.isoformat(), result.plan.period_end.isoformat()],
+        "total": str(result.total),
+        "participants": [
+            {
+                "id": p.participant_id,
+                "name": p.name,
+                "components": {c.name: str(c.amount) for c in p.components},
+                "total": str(p.total),
+            }
+            for p in result.participants
+        ],
+        "records": result.records.model_dump(),
+        "rejected": list(result.rejected),
+    }
+
+
+def _result_csv(result: RunResult) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    names = [c.name for c in result.participants[0].components] if result.participants else []
+    writer.writerow(["participant_id", "name", *names, "total"])
+    for p in result.participants:
+        writer.writerow([p.participant_id, p.name, *(str(c.amount) for c in p.components),
+                         str(p.total)])  # fmt: skip
+    return out.getvalue()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    handlers = {"check": _check, "run": _run, "explain": _explain}
+    try:
+        return handlers[args.command](args)
+    except _UsageError as error:
+        print(f"incentive: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except IncentiveError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_USER
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception:
+        if args.debug:
+            traceback.print_exc()
+        print("incentive: internal error, please report (run with --debug for details)",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,257 @@
+"""The plan as typed syntax: frozen dataclasses built by build.py, read by check.py.
+
+Shape only, no meaning: names are not resolved and nothing is validated here.  Every node
+carries the `Span` of the text it came from.  Imports only `incentive.errors`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from incentive.errors import Span
+
+FieldKind = Literal[
+    "money", "signed_money", "percent", "number", "count", "date", "text", "score",
+    "participant", "id",
+]  # fmt: skip
+AggregateFunction = Literal["sum", "minimum", "maximum", "average", "count", "count_distinct"]
+CompareOp = Literal["=", "!=", "<", "<=", ">", ">="]
+ArithmeticOp = Literal["+", "-", "*", "/"]
+TierMode = Literal["marginal", "retroactive"]
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A display name in English and Chinese; either may fall back on the other."""
+
+    en: str | None
+    zh: str | None
+    span: Span
+
+
+# ---- expressions ---------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Expr:
+    """Base of every expression node."""
+
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Number(Expr):
+    value: Decimal
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Percent(Expr):
+    """``5%``: the rate 0.05, never the number 5."""
+
+    value: Decimal
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Text(Expr):
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class DateLiteral(Expr):
+    value: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class Name(Expr):
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class QualifiedName(Expr):
+    """``deal.amount``: a field of a record kind."""
+
+    kind: str
+    field: str
+
+
+@dataclass(frozen=True, slots=True)
+class Arithmetic(Expr):
+    op: ArithmeticOp
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Negate(Expr):
+    operand: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Compare(Expr):
+    op: CompareOp
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class InPeriod(Expr):
+    operand: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class InList(Expr):
+    operand: Expr
+    options: tuple[Expr, ...]
+    negated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Logic(Expr):
+    op: Literal["and", "or"]
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Not(Expr):
+    operand: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Bound(Expr):
+    """``x capped at c`` (kind ``cap``) or ``x floored at f`` (kind ``floor``)."""
+
+    kind: Literal["cap", "floor"]
+    operand: Expr
+    limit: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Expr):
+    """``min(a, b, …)`` or ``max(a, b, …)``."""
+
+    function: Literal["min", "max"]
+    args: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IfThenElse(Expr):
+    condition: Expr
+    then: Expr
+    otherwise: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Aggregate(Expr):
+    """``sum of deal.amount where …``; ``field`` is None for ``count of deal``."""
+
+    function: AggregateFunction
+    kind: str
+    field: str | None
+    where: Expr | None
+
+
+@dataclass(frozen=True, slots=True)
+class ScorecardItem:
+    measure: Expr
+    weight: Decimal
+    weight_text: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Scorecard(Expr):
+    items: tuple[ScorecardItem, ...]
+
+
+# ---- components ----------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """One row: from ``lower`` (included) up to ``upper`` (excluded; None = and above)."""
+
+    lower: Decimal
+    upper: Decimal | None
+    rate: Decimal
+    lower_text: str
+    upper_text: str | None
+    rate_text: str
+    rate_is_percent: bool
+    bounds_are_percent: bool
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Tiers(Expr):
+    mode: TierMode
+    measure: Expr
+    against: Expr | None
+    rows: tuple[Tier, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Modifier:
+    """A component modifier, applied in the order written after the gate."""
+
+    kind: Literal["gate", "cap", "floor", "multiplier"]
+    expr: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    name: str
+    label: Label | None
+    body: Expr
+    modifiers: tuple[Modifier, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    name: str
+    label: Label | None
+    expr: Expr
+    span: Span
+
+
+# ---- declarations --------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class FieldDecl:
+    name: str
+    kind: FieldKind
+    label: Label | None
+    span: Span
+    low: Decimal | None = None
+    high: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordKind:
+    name: str
+    fields: tuple[FieldDecl, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """One header line: ``plan``, ``currency``, ``period`` or ``rounding``."""
+
+    key: Literal["plan", "currency", "period", "rounding"]
+    values: tuple[str, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Everything a plan file says, in the order it says it."""
+
+    source: str
+    filename: str
+    headers: tuple[Header, ...]
+    participant_fields: tuple[tuple[FieldDecl, ...], ...]
+    record_kinds: tuple[RecordKind, ...]
+    measures: tuple[Measure, ...]
+    components: tuple[Component, ...]

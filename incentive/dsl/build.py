@@ -1,0 +1,314 @@
+"""lark Tree → `Plan`: one Transformer method per grammar rule, of the same name.
+
+Shape only: numbers become `Decimal` from the token text (``5%`` becomes 0.05), every node
+gets its `Span`.  Names are resolved later, in check.py.  Imports errors and dsl.ast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, cast
+
+from lark import Token, Tree
+from lark.tree import Meta
+from lark.visitors import Transformer_NonRecursive, v_args
+
+from incentive.dsl import ast
+from incentive.errors import Diagnostic, Span
+
+
+
+class BuildProblems(Exception):
+    """Raised inside the transformer for a literal that parses but cannot be a value."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        self.diagnostic = diagnostic
+        super().__init__(diagnostic.message)
+
+
+def _number_text(token: Token) -> str:
+    return str(token).replace("_", "")
+
+
+@v_args(inline=True, meta=True)
+class PlanBuilder(Transformer_NonRecursive):
+    """Builds AST nodes bottom-up; lark calls the method named after each rule."""
+
+    def __init__(self, filename: str) -> None:
+        super().__init__()
+        self.filename = filename
+
+    # ---- helpers --------------------------------------------------------------------
+    def _span(self, meta: Meta) -> Span:
+        return Span(self.filename, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def _token_span(self, token: Token) -> Span:
+        line = token.line or 1
+        column = token.column or 1
+        return Span(self.filename, line, column, token.end_line or line, token.end_column or column)
+
+    # ---- header ---------------------------------------------------------------------
+    def plan_name(self, meta: Meta, name: Token) -> ast.Header:
+        return ast.Header("plan", (str(name)[1:-1],), self._span(meta))
+
+    def currency(self, meta: Meta, code: Token) -> ast.Header:
+        return ast.Header("currency", (str(code),), self._span(meta))
+
+    def period(self, meta: Meta, start: Token, end: Token) -> ast.Header:
+        return ast.Header("period", (str(start), str(end)), self._span(meta))
+
+    def rounding(self, meta: Meta, mode: Token, quantum: Token, *scope: str) -> ast.Header:
+        return ast.Header("rounding", (str(mode), _number_text(quantum), *scope), self._span(meta))
+
+    def rounding_scope(self, meta: Meta, scope: Token) -> str:
+        return str(scope)
+
+    # ---- declarations ---------------------------------------------------------------
+    def participant_fields(self, meta: Meta, *fields: ast.FieldDecl) -> tuple[ast.FieldDecl, ...]:
+        return fields
+
+    def record_fields(self, meta: Meta, kind: Token, *fields: ast.FieldDecl) -> ast.RecordKind:
+        return ast.RecordKind(str(kind), fields, self._span(meta))
+
+    def field_decl(
+        self, meta: Meta, name: Token, kind: tuple[str, Decimal | None, Decimal | None],
+        label: ast.Label | None = None,
+    ) -> ast.FieldDecl:  # fmt: skip
+        field_kind, low, high = kind
+        return ast.FieldDecl(
+            str(name), cast(ast.FieldKind, field_kind), label, self._span(meta), low, high
+        )
+
+    def _simple(kind: str) -> Any:  # type: ignore[misc]  # a method factory, used below
+        def method(self: PlanBuilder, meta: Meta) -> tuple[str, None, None]:
+            return (kind, None, None)
+
+        return method
+
+    money_type = _simple("money")
+    signed_money_type = _simple("signed_money")
+    percent_type = _simple("percent")
+    number_type = _simple("number")
+    count_type = _simple("count")
+    date_type = _simple("date")
+    text_type = _simple("text")
+    participant_type = _simple("participant")
+    id_type = _simple("id")
+
+    def score_type(self, meta: Meta, low: Decimal, high: Decimal) -> tuple[str, Decimal, Decimal]:
+        return ("score", low, high)
+
+    def positive_bound(self, meta: Meta, token: Token) -> Decimal:
+        return Decimal(_number_text(token))
+
+    def negative_bound(self, meta: Meta, token: Token) -> Decimal:
+        return -Decimal(_number_text(token))
+
+    def label(self, meta: Meta, first: Token, second: Token | None = None) -> ast.Label:
+        texts = [str(first)[1:-1]] + ([str(second)[1:-1]] if second is not None else [])
+        zh = next((t for t in texts if _has_cjk(t)), None)
+        en = next((t for t in texts if t is not zh), None)
+        return ast.Label(en, zh, self._span(meta))
+
+    # ---- measures and components ----------------------------------------------------
+    def measure(self, meta: Meta, name: Token, *rest: Any) -> ast.Measure:
+        label, expr = (rest[0], rest[1]) if len(rest) == 2 else (None, rest[0])
+        return ast.Measure(str(name), label, expr, self._span(meta))
+
+    def component(self, meta: Meta, name: Token, *rest: Any) -> ast.Component:
+        items = list(rest)
+        label = items.pop(0) if isinstance(items[0], ast.Label) else None
+        body = items.pop(0)
+        return ast.Component(str(name), label, body, tuple(items), self._span(meta))
+
+    def gate(self, meta: Meta, expr: ast.Expr) -> ast.Modifier:
+        return ast.Modifier("gate", expr, self._span(meta))
+
+    def gate_modifier(self, meta: Meta, expr: ast.Expr) -> ast.Modifier:
+        return ast.Modifier("gate", expr, self._span(meta))
+
+    def cap_modifier(self, meta: Meta, expr: ast.Expr) -> ast.Modifier:
+        return ast.Modifier("cap", expr, self._span(meta))
+
+    def floor_modifier(self, meta: Meta, expr: ast.Expr) -> ast.Modifier:
+        return ast.Modifier("floor", expr, self._span(meta))
+
+    def multiplier_modifier(self, meta: Meta, expr: ast.Expr) -> ast.Modifier:
+        return ast.Modifier("multiplier", expr, self._span(meta))
+
+    def tiers(self, meta: Meta, mode: Token, measure: ast.Expr, *rest: Any) -> ast.Tiers:
+        items = list(rest)
+        against = items.pop(0) if items and not isinstance(items[0], ast.Tier) else None
+        return ast.Tiers(
+            self._span(meta), cast(ast.TierMode, str(mode)), measure, against, tuple(items)
+        )
+
+    def against(self, meta: Meta, expr: ast.Expr) -> ast.Expr:
+        return expr
+
+    def bounded_tier(
+        self, meta: Meta, lower: ast.Expr, upper: ast.Expr, rate: ast.Expr
+    ) -> ast.Tier:
+        return self._tier(meta, lower, upper, rate)
+
+    def open_tier(self, meta: Meta, lower: ast.Expr, rate: ast.Expr) -> ast.Tier:
+        return self._tier(meta, lower, None, rate)
+
+    def _tier(
+        self, meta: Meta, lower: ast.Expr, upper: ast.Expr | None, rate: ast.Expr
+    ) -> ast.Tier:
+        assert isinstance(lower, ast.Number | ast.Percent)
+        assert isinstance(rate, ast.Number | ast.Percent)
+        assert upper is None or isinstance(upper, ast.Number | ast.Percent)
+        return ast.Tier(
+            lower=lower.value,
+            upper=None if upper is None else upper.value,
+            rate=rate.value,
+            lower_text=lower.text,
+            upper_text=None if upper is None else upper.text,
+            rate_text=rate.text,
+            rate_is_percent=isinstance(rate, ast.Percent),
+            bounds_are_percent=isinstance(lower, ast.Percent),
+            span=self._span(meta),
+        )
+
+    # ---- expressions ----------------------------------------------------------------
+    def number(self, meta: Meta, token: Token) -> ast.Number:
+        return ast.Number(self._token_span(token), Decimal(_number_text(token)), str(token))
+
+    def percent(self, meta: Meta, token: Token) -> ast.Percent:
+        value = Decimal(_number_text(token)[:-1]).scaleb(-2)
+        return ast.Percent(self._token_span(token), value, str(token))
+
+    def text(self, meta: Meta, token: Token) -> ast.Text:
+        return ast.Text(self._token_span(token), str(token)[1:-1])
+
+    def date(self, meta: Meta, token: Token) -> ast.DateLiteral:
+        span = self._token_span(token)
+        return ast.DateLiteral(span, parse_date(str(token), span))
+
+    def name(self, meta: Meta, token: Token) -> ast.Name:
+        return ast.Name(self._token_span(token), str(token))
+
+    def qualified_name(self, meta: Meta, kind: Token, field: Token) -> ast.QualifiedName:
+        return ast.QualifiedName(self._span(meta), str(kind), str(field))
+
+    def add(self, meta: Meta, left: ast.Expr, right: ast.Expr) -> ast.Arithmetic:
+        return ast.Arithmetic(self._span(meta), "+", left, right)
+
+    def subtract(self, meta: Meta, left: ast.Expr, right: ast.Expr) -> ast.Arithmetic:
+        return ast.Arithmetic(self._span(meta), "-", left, right)
+
+    def multiply(self, meta: Meta, left: ast.Expr, right: ast.Expr) -> ast.Arithmetic:
+        return ast.Arithmetic(self._span(meta), "*", left, right)
+
+    def divide(self, meta: Meta, left: ast.Expr, right: ast.Expr) -> ast.Arithmetic:
+        return ast.Arithmetic(self._span(meta), "/", left, right)
+
+    def negate(self, meta: Meta, operand: ast.Expr) -> ast.Negate:
+        return ast.Negate(self._span(meta), operand)
+
+    def compare(self, meta: Meta, left: ast.Expr, op: Token, right: ast.Expr) -> ast.Compare:
+        symbol = {"≥": ">=", "≤": "<=", "≠": "!="}.get(str(op), str(op))
+        return ast.Compare(self._span(meta), cast(ast.CompareOp, symbol), left, right)
+
+    def equals(self, meta: Meta, left: ast.Expr, right: ast.Expr) -> ast.Compare:
+        return ast.Compare(self._span(meta), "=", left, right)
+
+    def in_period(self, meta: Meta, operand: ast.Expr) -> ast.InPeriod:
+        return ast.InPeriod(self._span(meta), operand)
+
+    def in_list(self, meta: Meta, operand: ast.Expr, options: tuple[ast.Expr, ...]) -> ast.InList:
+        return ast.InList(self._span(meta), operand, options, negated=False)
+
+    def not_in_list(
+        self, meta: Meta, operand: ast.Expr, options: tuple[ast.Expr, ...]
+    ) -> ast.InList:
+        return ast.InList(self._span(meta), operand, options, negated=True)
+
+    def expr_list(self, meta: Meta, *items: ast.Expr) -> tuple[ast.Expr, ...]:
+        return items
+
+    def or_op(self, meta: Meta, left: ast.Expr, right: ast.Expr) -> ast.Logic:
+        return ast.Logic(self._span(meta), "or", left, right)
+
+    def and_op(self, meta: Meta, left: ast.Expr, right: ast.Expr) -> ast.Logic:
+        return ast.Logic(self._span(meta), "and", left, right)
+
+    def not_op(self, meta: Meta, operand: ast.Expr) -> ast.Not:
+        return ast.Not(self._span(meta), operand)
+
+    def capped(self, meta: Meta, operand: ast.Expr, limit: ast.Expr) -> ast.Bound:
+        return ast.Bound(self._span(meta), "cap", operand, limit)
+
+    def floored(self, meta: Meta, operand: ast.Expr, limit: ast.Expr) -> ast.Bound:
+        return ast.Bound(self._span(meta), "floor", operand, limit)
+
+    def call(self, meta: Meta, function: Token, args: tuple[ast.Expr, ...]) -> ast.Call:
+        return ast.Call(self._span(meta), "min" if str(function) == "min" else "max", args)
+
+    def if_then_else(
+        self, meta: Meta, condition: ast.Expr, then: ast.Expr, otherwise: ast.Expr
+    ) -> ast.IfThenElse:
+        return ast.IfThenElse(self._span(meta), condition, then, otherwise)
+
+    def field_aggregate(
+        self, meta: Meta, function: Token, kind: Token, field: Token
+    ) -> ast.Aggregate:
+        name = cast(ast.AggregateFunction, str(function))
+        return ast.Aggregate(self._span(meta), name, str(kind), str(field), None)
+
+    def count_aggregate(self, meta: Meta, kind: Token) -> ast.Aggregate:
+        return ast.Aggregate(self._span(meta), "count", str(kind), None, None)
+
+    def distinct_aggregate(self, meta: Meta, kind: Token, field: Token) -> ast.Aggregate:
+        return ast.Aggregate(self._span(meta), "count_distinct", str(kind), str(field), None)
+
+    def filtered(self, meta: Meta, aggregate: ast.Aggregate, where: ast.Expr) -> ast.Aggregate:
+        return ast.Aggregate(
+            self._span(meta), aggregate.function, aggregate.kind, aggregate.field, where
+        )
+
+    def scorecard(self, meta: Meta, *items: ast.ScorecardItem) -> ast.Scorecard:
+        return ast.Scorecard(self._span(meta), items)
+
+    def scorecard_item(self, meta: Meta, measure: ast.Expr, weight: Token) -> ast.ScorecardItem:
+        value = Decimal(_number_text(weight)[:-1]).scaleb(-2)
+        return ast.ScorecardItem(measure, value, str(weight), self._span(meta))
+
+    def start(self, meta: Meta, *statements: Any) -> list[Any]:
+        return list(statements)
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" for ch in text)
+
+
+def parse_date(text: str, span: Span) -> dt.date:
+    """An ISO date, or a `BuildProblems` naming the impossible date."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise BuildProblems(
+            Diagnostic(
+                "P101", "error", f"'{text}' is not a calendar date", span,
+                hint="write dates as YYYY-MM-DD with a real month and day",
+            )
+        ) from None  # fmt: skip
+
+
+def build_plan(tree: Tree[Token], *, source: str, filename: str) -> ast.Plan:
+    """Turn a parse tree into a `Plan`, keeping statements in file order."""
+    statements: list[Any] = PlanBuilder(filename).transform(tree)
+    headers = tuple(s for s in statements if isinstance(s, ast.Header))
+    participant_fields = tuple(s for s in statements if isinstance(s, tuple))
+    return ast.Plan(
+        source=source,
+        filename=filename,
+        headers=headers,
+        participant_fields=participant_fields,
+        record_kinds=tuple(s for s in statements if isinstance(s, ast.RecordKind)),
+        measures=tuple(s for s in statements if isinstance(s, ast.Measure)),
+        components=tuple(s for s in statements if isinstance(s, ast.Component)),
+    )

@@ -1,0 +1,789 @@
+"""`Plan` → `CheckedPlan`: the semantic passes, each reporting every problem it finds.
+
+Passes run in the order `PASSES` lists; they read the header, resolve names, infer the
+unit of every expression, order measures by dependency, and check tier tables, scorecard
+weights, caps and floors.  All diagnostics are raised together, sorted by position, in
+one `PlanCheckError`.  Imports errors, money and dsl; never the engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Final, Literal
+
+from incentive.dsl import ast
+from incentive.dsl.suggest import did_you_mean
+from incentive.errors import Diagnostic, PlanCheckError, Span
+from incentive.money import ROUNDING_MODES, RoundingMode, minor_unit
+
+Unit = Literal[
+    "money", "ratio", "number", "count", "score", "date", "text", "bool", "participant", "id"
+]
+
+_FIELD_UNITS: Final[dict[str, Unit]] = {
+    "money": "money", "signed_money": "money", "percent": "ratio", "number": "number",
+    "count": "count", "score": "score", "date": "date", "text": "text",
+    "participant": "participant", "id": "id",
+}  # fmt: skip
+_NUMERIC: Final = frozenset({"money", "ratio", "number", "count", "score"})
+
+
+@dataclass(frozen=True, slots=True)
+class RecordKindInfo:
+    """A declared record kind with its id field and the field that credits a participant."""
+
+    name: str
+    fields: Mapping[str, ast.FieldDecl]
+    id_field: str
+    participant_field: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """What a name in an expression stands for."""
+
+    kind: Literal["participant_field", "measure", "record_field"]
+    name: str
+    record_kind: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckedPlan:
+    """A plan whose names resolve, whose units agree and whose tables are sound."""
+
+    plan: ast.Plan
+    name: str
+    currency: str
+    period_start: dt.date
+    period_end: dt.date
+    rounding_mode: RoundingMode
+    quantum: Decimal
+    participant_fields: Mapping[str, ast.FieldDecl]
+    record_kinds: Mapping[str, RecordKindInfo]
+    measures: Mapping[str, ast.Measure]
+    measure_order: tuple[str, ...]
+    components: tuple[ast.Component, ...]
+    units: Mapping[ast.Expr, Unit]
+    references: Mapping[ast.Expr, Reference]
+    measure_dependencies: Mapping[str, tuple[str, ...]]
+    warnings: tuple[Diagnostic, ...] = ()
+
+    @property
+    def source(self) -> str:
+        """The plan text."""
+        return self.plan.source
+
+    @property
+    def filename(self) -> str:
+        """The plan's file name, as diagnostics show it."""
+        return self.plan.filename
+
+
+@dataclass
+class _Report:
+    """What the passes learn and the problems they find."""
+
+    plan: ast.Plan
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    name: str = ""
+    currency: str = "CNY"
+    period: tuple[dt.date, dt.date] = (dt.date(2000, 1, 1), dt.date(2000, 1, 1))
+    rounding_mode: RoundingMode = "half_up"
+    quantum: Decimal | None = None
+    participant_fields: dict[str, ast.FieldDecl] = field(default_factory=dict)
+    record_kinds: dict[str, RecordKindInfo] = field(default_factory=dict)
+    measures: dict[str, ast.Measure] = field(default_factory=dict)
+    measure_order: list[str] = field(default_factory=list)
+    units: dict[ast.Expr, Unit] = field(default_factory=dict)
+    references: dict[ast.Expr, Reference] = field(default_factory=dict)
+    measure_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    in_progress: set[str] = field(default_factory=set)
+
+    def error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(code, "error", message, span, hint))
+
+
+# ---- pass: header --------------------------------------------------------------------
+def check_header(plan: ast.Plan, report: _Report) -> None:
+    """Exactly one plan, currency and period line; at most one rounding line."""
+    seen: dict[str, ast.Header] = {}
+    for header in plan.headers:
+        if header.key in seen:
+            first = seen[header.key].span.line
+            report.error(
+                "P206", f"'{header.key}' is given twice (first on line {first})", header.span,
+                hint=f"keep one '{header.key}' line",
+            )  # fmt: skip
+            continue
+        seen[header.key] = header
+        _check_header_value(header, report)
+    start = Span(plan.filename, 1, 1, 1, 2)
+    examples = {
+        "plan": 'plan "Account Executive 2026 Q3"',
+        "currency": "currency CNY",
+        "period": "period 2026-07-01 to 2026-09-30",
+    }
+    for key, example in examples.items():
+        if key not in seen:
+            report.error("P206", f"the plan has no '{key}' line", start, hint=f"add: {example}")
+    if report.quantum is None:
+        report.quantum = minor_unit(report.currency)
+
+
+def _check_header_value(header: ast.Header, report: _Report) -> None:
+    if header.key == "plan":
+        report.name = header.values[0]
+    elif header.key == "currency":
+        code = header.values[0]
+        if not re.fullmatch(r"[A-Z]{3}", code):
+            report.error(
+                "P207", f"'{code}' is not an ISO 4217 currency code", header.span,
+                hint="use a three-letter code such as CNY, USD or EUR",
+            )  # fmt: skip
+        report.currency = code
+    elif header.key == "period":
+        start, end = (dt.date.fromisoformat(v) for v in header.values)
+        if end < start:
+            report.error(
+                "P207", f"the period ends ({end}) before it starts ({start})", header.span,
+                hint="write the earlier date first: period START to END",
+            )  # fmt: skip
+        report.period = (start, end)
+    else:
+        mode, quantum_text, *scope = header.values
+        if mode not in ROUNDING_MODES:
+            report.error(
+                "P207", f"unknown rounding mode '{mode}'", header.span,
+                hint=did_you_mean(mode, ROUNDING_MODES)
+                or "use one of: " + ", ".join(ROUNDING_MODES),
+            )  # fmt: skip
+        else:
+            report.rounding_mode = mode  # type: ignore[assignment]  # checked just above
+        quantum = Decimal(quantum_text)
+        if quantum <= 0 or quantum.normalize().as_tuple().digits != (1,):
+            report.error(
+                "P207", f"rounding to {quantum_text} is not rounding to a power of ten",
+                header.span, hint="round to 0.01, 0.1, 1, 10 …",
+            )  # fmt: skip
+        else:
+            report.quantum = quantum
+        if scope and scope[0] != "component":
+            report.error(
+                "P207", f"rounding 'per {scope[0]}' is not supported", header.span,
+                hint="write 'per component': each payout line is rounded once",
+            )  # fmt: skip
+
+
+# ---- pass: declarations --------------------------------------------------------------
+def check_declarations(plan: ast.Plan, report: _Report) -> None:
+    """Fields, record kinds, measures and components have unique names and sound types."""
+    for group in plan.participant_fields:
+        for decl in group:
+            _check_field(decl, report)
+            if decl.name in ("id", "name"):
+                report.error(
+                    "P202", f"'{decl.name}' is always a participant field and need not be declared",
+                    decl.span, hint=f"remove '{decl.name}' from the participant fields",
+                )  # fmt: skip
+            elif decl.name in report.participant_fields:
+                _duplicate(decl.name, decl.span, report.participant_fields[decl.name].span, report)
+            else:
+                report.participant_fields[decl.name] = decl
+    for kind in plan.record_kinds:
+        if kind.name in report.record_kinds:
+            _duplicate(kind.name, kind.span, report.record_kinds[kind.name].span, report)
+            continue
+        fields: dict[str, ast.FieldDecl] = {}
+        for decl in kind.fields:
+            _check_field(decl, report)
+            if decl.name in fields:
+                _duplicate(decl.name, decl.span, fields[decl.name].span, report)
+            fields[decl.name] = decl
+        ids = [d.name for d in kind.fields if d.kind == "id"]
+        owners = [d.name for d in kind.fields if d.kind == "participant"]
+        if len(ids) != 1 or len(owners) != 1:
+            report.error(
+                "P208",
+                f"record kind '{kind.name}' needs exactly one 'id' field and one 'participant' "
+                f"field (it has {len(ids)} and {len(owners)})",
+                kind.span,
+                hint=f"declare e.g. '{kind.name}_id id' and 'owner participant'",
+            )
+            continue
+        report.record_kinds[kind.name] = RecordKindInfo(
+            kind.name, fields, ids[0], owners[0], kind.span
+        )
+    taken: dict[str, Span] = {n: d.span for n, d in report.participant_fields.items()}
+    for measure in plan.measures:
+        if measure.name in taken:
+            _duplicate(measure.name, measure.span, taken[measure.name], report)
+            continue
+        taken[measure.name] = measure.span
+        report.measures[measure.name] = measure
+    components: dict[str, Span] = {}
+    for component in plan.components:
+        if component.name in components:
+            _duplicate(component.name, component.span, components[component.name], report)
+        components[component.name] = component.span
+    if not plan.components:
+        report.error(
+            "P206", "the plan has no component, so it pays nothing",
+            Span(plan.filename, 1, 1, 1, 2),
+            hint='add a component, e.g.: component base "Base pay" = base_monthly * 3',
+        )  # fmt: skip
+
+
+def _check_field(decl: ast.FieldDecl, report: _Report) -> None:
+    if decl.kind == "score" and decl.low is not None and decl.high is not None:
+        if decl.low >= decl.high:
+            report.error(
+                "P306", f"score range {decl.low}..{decl.high} of '{decl.name}' is empty",
+                decl.span, hint="write the lower end first, e.g. score 0..100",
+            )  # fmt: skip
+
+
+def _duplicate(name: str, span: Span, first: Span, report: _Report) -> None:
+    report.error(
+        "P202", f"'{name}' is defined twice (first on line {first.line})", span,
+        hint="give each field, measure and component its own name",
+    )  # fmt: skip
+
+
+# ---- pass: names and units -----------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    """Where an expression stands: the record kind of an enclosing filter, if any."""
+
+    record_kind: RecordKindInfo | None = None
+    measure: str | None = None
+
+
+def check_expressions(plan: ast.Plan, report: _Report) -> None:
+    """Resolve every name and infer every expression's unit."""
+    for measure in plan.measures:
+        if report.measures.get(measure.name) is measure:
+            _infer(measure.expr, report, _Scope(measure=measure.name), None)
+    for component in plan.components:
+        unit = _infer(component.body, report, _Scope(), "money")
+        if unit in ("bool", "text", "date"):
+            report.error(
+                "P204", f"component '{component.name}' must come out as an amount, not {_a(unit)}",
+                component.body.span, hint="write the amount the component pays",
+            )  # fmt: skip
+        for modifier in component.modifiers:
+            expected: Unit | None = "money" if modifier.kind in ("cap", "floor") else None
+            unit = _infer(modifier.expr, report, _Scope(), expected)
+            if modifier.kind == "gate" and unit != "bool":
+                report.error(
+                    "P204", f"a gate needs a condition, not {_a(unit)}", modifier.expr.span,
+                    hint="write a comparison, e.g. only when attainment >= 80%",
+                )  # fmt: skip
+            elif modifier.kind != "gate" and unit not in _NUMERIC:
+                report.error(
+                    "P204", f"'{modifier.kind}' needs a number, not {_a(unit)}",
+                    modifier.expr.span,
+                )  # fmt: skip
+
+
+def _a(unit: str) -> str:
+    words = {"bool": "a condition", "text": "a text", "date": "a date", "money": "an amount",
+             "ratio": "a percentage", "participant": "a participant", "id": "an id"}  # fmt: skip
+    return words.get(unit, f"a {unit}")
+
+
+def _infer(node: ast.Expr, report: _Report, scope: _Scope, expected: Unit | None) -> Unit:
+    unit = _infer_node(node, report, scope, expected)
+    report.units[node] = unit
+    return unit
+
+
+def _adopt(node: ast.Expr, unit: Unit, report: _Report) -> None:
+    """A plain number beside an amount is an amount: ``capped at 20000`` means ¥20,000."""
+    if isinstance(node, ast.Number) and unit == "money":
+        report.units[node] = "money"
+    elif isinstance(node, ast.Negate):
+        _adopt(node.operand, unit, report)
+        report.units[node] = report.units[node.operand]
+
+
+def _infer_node(node: ast.Expr, report: _Report, scope: _Scope, expected: Unit | None) -> Unit:
+    if isinstance(node, ast.Number):
+        return "money" if expected == "money" else "number"
+    if isinstance(node, ast.Percent):
+        return "ratio"
+    if isinstance(node, ast.Text):
+        return "text"
+    if isinstance(node, ast.DateLiteral):
+        return "date"
+    if isinstance(node, ast.Name):
+        return _resolve(node, report, scope)
+    if isinstance(node, ast.QualifiedName):
+        return _resolve_qualified(node, report, scope)
+    if isinstance(node, ast.Negate):
+        unit = _infer(node.operand, report, scope, expected)
+        _require_numeric(node.operand, unit, report, "'-'")
+        return unit
+    if isinstance(node, ast.Arithmetic):
+        return _infer_arithmetic(node, report, scope, expected)
+    if isinstance(node, ast.Compare):
+        left = _infer(node.left, report, scope, None)
+        right = _infer(node.right, report, scope, None)
+        _adopt(node.left, right, report)
+        _adopt(node.right, left, report)
+        if (left in _NUMERIC) != (right in _NUMERIC) or (
+            left not in _NUMERIC and left != right and {left, right} != {"text", "id"}
+            and {left, right} != {"text", "participant"}
+        ):  # fmt: skip
+            report.error(
+                "P204", f"cannot compare {_a(left)} with {_a(right)}", node.span,
+                hint="compare values of the same kind",
+            )  # fmt: skip
+        elif left not in _NUMERIC and node.op not in ("=", "!=") and left != "date":
+            report.error(
+                "P204", f"'{node.op}' does not apply to {_a(left)}", node.span,
+                hint="texts can only be compared with = and !=",
+            )  # fmt: skip
+        return "bool"
+    if isinstance(node, ast.InPeriod):
+        unit = _infer(node.operand, report, scope, None)
+        if unit != "date":
+            report.error(
+                "P204", f"'in period' needs a date, not {_a(unit)}", node.operand.span,
+                hint="apply 'in period' to a date field, e.g. closed_on in period",
+            )  # fmt: skip
+        return "bool"
+    if isinstance(node, ast.InList):
+        unit = _infer(node.operand, report, scope, None)
+        for option in node.options:
+            other = _infer(option, report, scope, None)
+            if (other in _NUMERIC) != (unit in _NUMERIC):
+                report.error("P204", f"cannot compare {_a(unit)} with {_a(other)}", option.span)
+        return "bool"
+    if isinstance(node, ast.Logic):
+        for side in (node.left, node.right):
+            _require_bool(side, _infer(side, report, scope, None), report, f"'{node.op}'")
+        return "bool"
+    if isinstance(node, ast.Not):
+        _require_bool(node.operand, _infer(node.operand, report, scope, None), report, "'not'")
+        return "bool"
+    if isinstance(node, ast.Bound):
+        unit = _infer(node.operand, report, scope, expected)
+        limit = _infer(node.limit, report, scope, unit)
+        _require_numeric(node.operand, unit, report, f"'{node.kind}ped at'")
+        _require_numeric(node.limit, limit, report, f"'{node.kind}ped at'")
+        return unit
+    if isinstance(node, ast.Call):
+        units = [_infer(arg, report, scope, expected) for arg in node.args]
+        for arg, unit in zip(node.args, units, strict=True):
+            _require_numeric(arg, unit, report, f"'{node.function}'")
+        chosen = next((u for u in units if u != "number"), "number")
+        for arg in node.args:
+            _adopt(arg, chosen, report)
+        return chosen
+    if isinstance(node, ast.IfThenElse):
+        _require_bool(node.condition, _infer(node.condition, report, scope, None), report, "'if'")
+        then = _infer(node.then, report, scope, expected)
+        otherwise = _infer(node.otherwise, report, scope, expected)
+        _adopt(node.then, otherwise, report)
+        _adopt(node.otherwise, then, report)
+        return then if then != "number" else otherwise
+    if isinstance(node, ast.Aggregate):
+        return _infer_aggregate(node, report, scope)
+    if isinstance(node, ast.Scorecard):
+        _check_scorecard(node, report, scope)
+        return "ratio"
+    if isinstance(node, ast.Tiers):
+        return _check_tiers(node, report, scope)
+    raise AssertionError(f"unhandled node {type(node).__name__}")
+
+
+def _infer_arithmetic(
+    node: ast.Arithmetic, report: _Report, scope: _Scope, expected: Unit | None
+) -> Unit:
+    left = _infer(node.left, report, scope, None)
+    right = _infer(node.right, report, scope, None)
+    _require_numeric(node.left, left, report, f"'{node.op}'")
+    _require_numeric(node.right, right, report, f"'{node.op}'")
+    if node.op in "+-":
+        _adopt(node.left, right, report)
+        _adopt(node.right, left, report)
+        if "money" in (left, right):
+            return "money"
+        return left if left == right else "number"
+    if node.op == "*":
+        if "money" in (left, right):
+            return "money"
+        if expected == "money":
+            # `10000 * scorecard(…)` in a component: the plain number is the amount.
+            for side, unit in ((node.left, left), (node.right, right)):
+                if isinstance(side, ast.Number | ast.Negate) and unit == "number":
+                    _adopt(side, "money", report)
+                    return "money"
+        if left == right == "ratio":
+            return "ratio"
+        return "ratio" if "ratio" in (left, right) and "number" in (left, right) else (
+            left if right in ("number", "count") and left != "count" else "number"
+        )  # fmt: skip
+    if left == "money":
+        return "ratio" if right == "money" else "money"
+    if left in ("score", "count") and right in ("number", "count", "score"):
+        return "ratio"
+    return "ratio" if left == right else left
+
+
+def _require_numeric(node: ast.Expr, unit: Unit, report: _Report, where: str) -> None:
+    if unit not in _NUMERIC:
+        report.error(
+            "P204", f"{where} needs a number, not {_a(unit)}", node.span,
+            hint="use a numeric field or measure here",
+        )  # fmt: skip
+
+
+def _require_bool(node: ast.Expr, unit: Unit, report: _Report, where: str) -> None:
+    if unit != "bool":
+        report.error(
+            "P204", f"{where} needs a condition, not {_a(unit)}", node.span,
+            hint="write a comparison such as status = \"won\" or attainment >= 80%",
+        )  # fmt: skip
+
+
+def _resolve(node: ast.Name, report: _Report, scope: _Scope) -> Unit:
+    name = node.name
+    if scope.record_kind is not None and name in scope.record_kind.fields:
+        report.references[node] = Reference("record_field", name, scope.record_kind.name)
+        return _FIELD_UNITS[scope.record_kind.fields[name].kind]
+    if name in report.participant_fields:
+        report.references[node] = Reference("participant_field", name)
+        return _FIELD_UNITS[report.participant_fields[name].kind]
+    if name in ("id", "name"):
+        report.references[node] = Reference("participant_field", name)
+        return "text"
+    if name in report.measures:
+        if scope.record_kind is not None:
+            report.error(
+                "P204", f"a record filter cannot use the measure '{name}'", node.span,
+                hint="filter on the record's own fields and the participant's fields",
+            )  # fmt: skip
+            return "number"
+        report.references[node] = Reference("measure", name)
+        return _measure_unit(name, report)
+    candidates = [*report.participant_fields, *report.measures]
+    if scope.record_kind is not None:
+        candidates += list(scope.record_kind.fields)
+    where = f" in a filter on '{scope.record_kind.name}'" if scope.record_kind else ""
+    report.error(
+        "P201", f"unknown name '{name}'{where}", node.span,
+        hint=did_you_mean(name, candidates) or "declare it as a field or define it as a measure",
+    )  # fmt: skip
+    return "number"
+
+
+def _measure_unit(name: str, report: _Report) -> Unit:
+    measure = report.measures[name]
+    if measure.expr in report.units:
+        return report.units[measure.expr]
+    if name in report.in_progress:
+        return "number"  # a cycle; check_cycles reports it
+    report.in_progress.add(name)
+    try:
+        return _infer(measure.expr, report, _Scope(measure=name), None)
+    finally:
+        report.in_progress.discard(name)
+
+
+def _resolve_qualified(node: ast.QualifiedName, report: _Report, scope: _Scope) -> Unit:
+    kind = report.record_kinds.get(node.kind)
+    if kind is None:
+        report.error(
+            "P203", f"unknown record kind '{node.kind}'", node.span,
+            hint=did_you_mean(node.kind, report.record_kinds) or "declare it: KIND fields: …",
+        )  # fmt: skip
+        return "number"
+    if node.field not in kind.fields:
+        report.error(
+            "P203", f"record kind '{node.kind}' has no field '{node.field}'", node.span,
+            hint=did_you_mean(node.field, kind.fields) or f"declare it in '{node.kind} fields'",
+        )  # fmt: skip
+        return "number"
+    if scope.record_kind is None or scope.record_kind.name != node.kind:
+        report.error(
+            "P203", f"'{node.kind}.{node.field}' names one record's field outside a filter",
+            node.span, hint=f"aggregate it, e.g. sum of {node.kind}.{node.field}",
+        )  # fmt: skip
+        return "number"
+    report.references[node] = Reference("record_field", node.field, node.kind)
+    return _FIELD_UNITS[kind.fields[node.field].kind]
+
+
+def _infer_aggregate(node: ast.Aggregate, report: _Report, scope: _Scope) -> Unit:
+    if scope.record_kind is not None:
+        report.error(
+            "P204", "an aggregate cannot stand inside a record filter", node.span,
+            hint="define the aggregate as its own measure",
+        )  # fmt: skip
+        return "number"
+    kind = report.record_kinds.get(node.kind)
+    if kind is None:
+        report.error(
+            "P203", f"unknown record kind '{node.kind}'", node.span,
+            hint=did_you_mean(node.kind, report.record_kinds) or "declare it: KIND fields: …",
+        )  # fmt: skip
+        return "number"
+    inner = _Scope(record_kind=kind, measure=scope.measure)
+    if node.where is not None:
+        _require_bool(node.where, _infer(node.where, report, inner, None), report, "'where'")
+    if node.field is None:
+        return "count"
+    decl = kind.fields.get(node.field)
+    if decl is None:
+        report.error(
+            "P203", f"record kind '{node.kind}' has no field '{node.field}'", node.span,
+            hint=did_you_mean(node.field, kind.fields) or f"declare it in '{node.kind} fields'",
+        )  # fmt: skip
+        return "number"
+    if node.function == "count_distinct":
+        return "count"
+    unit = _FIELD_UNITS[decl.kind]
+    if unit not in _NUMERIC:
+        report.error(
+            "P204", f"'{node.function}' needs a numeric field; '{node.field}' is {_a(unit)}",
+            node.span, hint="count it instead: count distinct " + f"{node.kind}.{node.field}",
+        )  # fmt: skip
+        return "number"
+    return unit
+
+
+def _check_scorecard(node: ast.Scorecard, report: _Report, scope: _Scope) -> None:
+    total = Decimal(0)
+    for item in node.items:
+        unit = _infer(item.measure, report, scope, None)
+        _require_numeric(item.measure, unit, report, "a scorecard item")
+        if unit == "money":
+            report.error(
+                "P204", "a scorecard item must be a share, not an amount", item.measure.span,
+                hint="divide it by its target, e.g. revenue / quota",
+            )  # fmt: skip
+        total += item.weight
+    if total != 1:
+        weights = " + ".join(item.weight_text for item in node.items)
+        report.error(
+            "P304", f"scorecard weights add up to {_percent(total)}, not 100%", node.span,
+            hint=f"make {weights} add up to exactly 100%",
+        )  # fmt: skip
+
+
+def _percent(value: Decimal) -> str:
+    return f"{(value * 100).normalize():f}%"
+
+
+def _check_tiers(node: ast.Tiers, report: _Report, scope: _Scope) -> Unit:
+    unit = _infer(node.measure, report, scope, None)
+    _require_numeric(node.measure, unit, report, "tiers")
+    if node.against is not None:
+        against = _infer(node.against, report, scope, None)
+        _require_numeric(node.against, against, report, "'against'")
+        if against != unit and "number" not in (unit, against):
+            report.error(
+                "P204", f"tiers of {_a(unit)} cannot be measured against {_a(against)}",
+                node.against.span, hint="measure an amount against its target amount",
+            )  # fmt: skip
+    rows = node.rows
+    if rows[0].lower != 0:
+        report.error(
+            "P302", f"the first tier starts at {rows[0].lower_text}, not at 0", rows[0].span,
+            hint="start the first tier at 0 so every value falls in a tier",
+        )  # fmt: skip
+    for number, (row, following) in enumerate(zip(rows, rows[1:], strict=False), 1):
+        if row.upper is None:
+            report.error(
+                "P302", f"tier {number} ('{row.lower_text} and above') is not the last tier",
+                row.span, hint="only the last tier may be open-ended",
+            )  # fmt: skip
+            continue
+        if following.lower > row.upper:
+            report.error(
+                "P301",
+                f"gap between tier {number} (up to {row.upper_text}) and tier {number + 1} "
+                f"(from {following.lower_text})",
+                following.span, hint=f"start tier {number + 1} at {row.upper_text}",
+            )  # fmt: skip
+        elif following.lower < row.upper:
+            report.error(
+                "P301",
+                f"tier {number + 1} (from {following.lower_text}) overlaps tier {number} "
+                f"(up to {row.upper_text})",
+                following.span, hint=f"start tier {number + 1} at {row.upper_text}",
+            )  # fmt: skip
+    for number, row in enumerate(rows, 1):
+        if row.upper is not None and row.upper <= row.lower:
+            report.error(
+                "P301",
+                f"tier {number} runs from {row.lower_text} up to {row.upper_text}: "
+                "the boundaries are out of order",
+                row.span, hint="write the lower boundary first",
+            )  # fmt: skip
+        if row.bounds_are_percent != rows[0].bounds_are_percent:
+            report.error(
+                "P301", f"tier {number} mixes percentages and amounts in its boundaries",
+                row.span, hint="write all boundaries as percentages (with 'against') or amounts",
+            )  # fmt: skip
+    if rows[-1].upper is not None:
+        report.error(
+            "P302", f"the last tier stops at {rows[-1].upper_text}; values above it have no tier",
+            rows[-1].span, hint=f"end the table with '{rows[-1].upper_text} and above pays …'",
+        )  # fmt: skip
+    if rows[0].bounds_are_percent and node.against is None:
+        report.error(
+            "P301", "percentage boundaries need a target to be measured against", node.span,
+            hint="add 'against quota' (or the target's name) before the ':'",
+        )  # fmt: skip
+    return "money" if unit == "money" else unit
+
+
+# ---- pass: cycles --------------------------------------------------------------------
+def check_cycles(plan: ast.Plan, report: _Report) -> None:
+    """Order measures so each comes after what it uses; report any cycle."""
+    deps = {
+        name: tuple(dict.fromkeys(_measure_names(m.expr, report)))
+        for name, m in report.measures.items()
+    }
+    order: list[str] = []
+    state: dict[str, int] = {}
+
+    def visit(name: str, path: list[str]) -> None:
+        if state.get(name) == 2:
+            return
+        if state.get(name) == 1:
+            cycle = [*path[path.index(name) :], name]
+            measure = report.measures[name]
+            report.error(
+                "P205", "measures depend on each other in a cycle: " + " → ".join(cycle),
+                measure.span, hint="define one of them without the others",
+            )  # fmt: skip
+            return
+        state[name] = 1
+        for dep in deps[name]:
+            visit(dep, [*path, name])
+        state[name] = 2
+        order.append(name)
+
+    for name in report.measures:
+        visit(name, [])
+    report.measure_order = order
+    report.measure_dependencies = deps
+
+
+def _measure_names(node: ast.Expr, report: _Report) -> Iterator[str]:
+    for child in walk(node):
+        ref = report.references.get(child)
+        if ref is not None and ref.kind == "measure":
+            yield ref.name
+
+
+def walk(node: ast.Expr) -> Iterator[ast.Expr]:
+    """Every expression node under ``node``, itself first, without recursion limits."""
+    stack: list[ast.Expr] = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(_children(current)))
+
+
+def _children(node: ast.Expr) -> list[ast.Expr]:
+    if isinstance(node, ast.Arithmetic | ast.Compare | ast.Logic):
+        return [node.left, node.right]
+    if isinstance(node, ast.Negate | ast.Not | ast.InPeriod):
+        return [node.operand]
+    if isinstance(node, ast.InList):
+        return [node.operand, *node.options]
+    if isinstance(node, ast.Bound):
+        return [node.operand, node.limit]
+    if isinstance(node, ast.Call):
+        return list(node.args)
+    if isinstance(node, ast.IfThenElse):
+        return [node.condition, node.then, node.otherwise]
+    if isinstance(node, ast.Aggregate):
+        return [] if node.where is None else [node.where]
+    if isinstance(node, ast.Scorecard):
+        return [item.measure for item in node.items]
+    if isinstance(node, ast.Tiers):
+        return [node.measure] + ([] if node.against is None else [node.against])
+    return []
+
+
+# ---- pass: caps and floors -----------------------------------------------------------
+def check_caps(plan: ast.Plan, report: _Report) -> None:
+    """A fixed cap below a fixed floor on the same component can never pay consistently."""
+    for component in plan.components:
+        caps = [m for m in component.modifiers if m.kind == "cap"]
+        floors = [m for m in component.modifiers if m.kind == "floor"]
+        for cap in caps:
+            for floor in floors:
+                if (
+                    isinstance(cap.expr, ast.Number)
+                    and isinstance(floor.expr, ast.Number)
+                    and cap.expr.value < floor.expr.value
+                ):
+                    report.error(
+                        "P305",
+                        f"component '{component.name}' is capped at {cap.expr.text}, below its "
+                        f"floor of {floor.expr.text}",
+                        cap.span, hint="raise the cap or lower the floor",
+                    )  # fmt: skip
+
+
+PASSES: Final[tuple[Callable[[ast.Plan, _Report], None], ...]] = (
+    check_header,
+    check_declarations,
+    check_expressions,
+    check_cycles,
+    check_caps,
+)
+
+
+def check_plan(plan: ast.Plan) -> CheckedPlan:
+    """Run every pass over ``plan``.
+
+    Args:
+        plan: a parsed plan.
+
+    Returns:
+        The checked plan, with resolved names, units and measure order.
+
+    Raises:
+        PlanCheckError: with every error found, sorted by position.
+    """
+    report = _Report(plan)
+    for check in PASSES:
+        check(plan, report)
+    errors = [d for d in report.diagnostics if d.severity == "error"]
+    if errors:
+        raise PlanCheckError(_unique(report.diagnostics), plan.source)
+    assert report.quantum is not None
+    return CheckedPlan(
+        plan=plan,
+        name=report.name,
+        currency=report.currency,
+        period_start=report.period[0],
+        period_end=report.period[1],
+        rounding_mode=report.rounding_mode,
+        quantum=report.quantum,
+        participant_fields=report.participant_fields,
+        record_kinds=report.record_kinds,
+        measures=report.measures,
+        measure_order=tuple(report.measure_order),
+        components=plan.components,
+        units=report.units,
+        references=report.references,
+        measure_dependencies=report.measure_dependencies,
+        warnings=tuple(d for d in report.diagnostics if d.severity == "warning"),
+    )
+
+
+def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    return list(dict.fromkeys(diagnostics))

@@ -1,0 +1,226 @@
+"""Plan text → `Plan` (syntax only): the cached LALR parser and its error messages.
+
+Every lark error becomes a `PlanSyntaxError` with a position, the expected words in plain
+language and, for common slips, a hint.  Limits on size and nesting are enforced here,
+before anything recursive runs.  Imports errors and dsl.ast/build; never the engine.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from importlib import resources
+from typing import Final
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
+
+from incentive.dsl import ast
+from incentive.dsl.build import BuildProblems, build_plan
+from incentive.errors import Diagnostic, PlanSyntaxError, Span
+
+#: A plan larger than this is refused before parsing (real plans are a few kilobytes).
+MAX_PLAN_BYTES: Final = 256 * 1024
+#: Deepest nesting of an expression (parentheses, operators) a plan may use.
+MAX_DEPTH: Final = 64
+#: Longest number or text literal, in characters.
+MAX_LITERAL: Final = 200
+
+# Terminal names as an analyst would say them.
+_WORDS: Final[dict[str, str]] = {
+    "NAME": "a name", "NUMBER": "a number", "PERCENT": "a percentage", "STRING": "a quoted text",
+    "DATE": "a date", "COMPARE": "a comparison", "LPAR": "'('", "RPAR": "')'", "COMMA": "','",
+    "COLON": "':'", "EQUAL": "'='", "DOT": "'.'", "SLASH": "'/'", "STAR": "'*'", "PLUS": "'+'",
+    "MINUS": "'-'", "MARGINAL": "'marginal'", "RETROACTIVE": "'retroactive'", "SUM": "'sum'",
+    "MINIMUM": "'minimum'", "MAXIMUM": "'maximum'", "AVERAGE": "'average'", "MIN": "'min'",
+    "MAX": "'max'", "$END": "the end of the plan",
+}  # fmt: skip
+
+
+@functools.cache
+def _parser() -> Lark:
+    grammar = resources.files("incentive.dsl").joinpath("grammar.lark").read_text("utf-8")
+    return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True)
+
+
+def _word(terminal: str) -> str:
+    if terminal in _WORDS:
+        return _WORDS[terminal]
+    pattern = _parser().get_terminal(terminal).pattern
+    return f"'{pattern.value}'" if pattern.type == "str" else terminal.lower()
+
+
+def _expected(names: set[str]) -> str:
+    words = sorted({_word(n) for n in names if not n.startswith("__")})
+    if len(words) > 8:
+        return "a statement or an expression"
+    return ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1]
+
+
+def _line_span(filename: str, line: int, column: int, length: int = 1) -> Span:
+    return Span(filename, line, column, line, column + max(1, length))
+
+
+def _syntax_diagnostic(error: UnexpectedInput, source: str, filename: str) -> Diagnostic:
+    if isinstance(error, UnexpectedCharacters):
+        char = source[error.pos_in_stream] if error.pos_in_stream < len(source) else ""
+        span = _line_span(filename, error.line, error.column)
+        hint = "remove it, or put it inside a quoted text"
+        if char == "'":
+            hint = 'texts are written in double quotes: "won"'
+        elif char in "¥$€£":
+            hint = "write amounts as plain numbers (10000); the plan's currency applies"
+        elif char == ",":
+            hint = "write numbers without thousands separators (10000 or 10_000)"
+        return Diagnostic("P103", "error", f"unexpected character {char!r}", span, hint=hint)
+    if isinstance(error, UnexpectedEOF):
+        lines = source.splitlines() or [""]
+        span = _line_span(filename, len(lines), len(lines[-1]) + 1)
+        return Diagnostic(
+            "P102", "error", "the plan ends in the middle of a statement", span,
+            hint=f"finish the statement; expected {_expected(set(error.expected))}",
+        )  # fmt: skip
+    token: Token = error.token  # type: ignore[attr-defined]  # UnexpectedToken has it
+    expected: set[str] = set(getattr(error, "expected", set()) or getattr(error, "accepts", set()))
+    line, column = token.line or 1, token.column or 1
+    if token.type == "$END":
+        lines = source.splitlines() or [""]
+        span = _line_span(filename, len(lines), len(lines[-1]) + 1)
+        return Diagnostic(
+            "P102", "error", "the plan ends in the middle of a statement", span,
+            hint=f"finish the statement; expected {_expected(expected)}",
+        )  # fmt: skip
+    span = _line_span(filename, line, column, len(str(token)))
+    found = f"'{token}'"
+    missing_comma = _missing_comma(source, filename, line, column, expected)
+    if missing_comma is not None:
+        name, name_span = missing_comma
+        return Diagnostic(
+            "P104", "error", f"a comma is missing before field '{name}'", name_span,
+            hint="separate the fields of a list with commas",
+        )  # fmt: skip
+    hint = None
+    if str(token) == "=" and _text_before(source, line, column).endswith("="):
+        hint = "compare with a single '='"
+    elif token.type == "NUMBER" and "PERCENT" in expected and "NUMBER" not in expected:
+        hint = f"scorecard weights are percentages: write {token}%"
+    return Diagnostic(
+        "P101", "error", f"unexpected {found}; expected {_expected(expected)}", span, hint=hint
+    )
+
+
+def _text_before(source: str, line: int, column: int) -> str:
+    lines = source.splitlines()
+    return "\n".join([*lines[: line - 1], lines[line - 1][: column - 1]]).rstrip()
+
+
+_FIELD_END: Final = re.compile(
+    r"(\b(money|percent|number|count|date|text|participant|id)|\d|\")\s+([^\W\d]\w*)$"
+)
+
+
+def _missing_comma(
+    source: str, filename: str, line: int, column: int, expected: set[str]
+) -> tuple[str, Span] | None:
+    """``quota money base money``: the second name was read as a new statement."""
+    if expected != {"FIELDS"}:
+        return None
+    before = _text_before(source, line, column)
+    match = _FIELD_END.search(before)
+    if match is None:
+        return None
+    name = match.group(3)
+    offset = match.start(3)
+    name_line = before.count("\n", 0, offset) + 1
+    name_column = offset - (before.rfind("\n", 0, offset) + 1) + 1
+    span = Span(filename, name_line, name_column, name_line, name_column + len(name))
+    return name, span
+
+
+def _check_limits(source: str, filename: str) -> None:
+    """Refuse text no parser should have to see: NULs, huge files, huge literals."""
+    if len(source.encode("utf-8", "surrogatepass")) > MAX_PLAN_BYTES:
+        raise PlanSyntaxError(
+            [Diagnostic(
+                "P105", "error", f"the plan is larger than {MAX_PLAN_BYTES // 1024} KiB",
+                _line_span(filename, 1, 1), hint="split the plan, or remove what is not used",
+            )], source)  # fmt: skip
+    for number, text in enumerate(source.splitlines(), 1):
+        nul = text.find("\x00")
+        if nul >= 0:
+            raise PlanSyntaxError(
+                [Diagnostic(
+                    "P100", "error", "the plan contains a NUL character",
+                    _line_span(filename, number, nul + 1),
+                    hint="save the plan as plain UTF-8 text",
+                )], source)  # fmt: skip
+        match = re.search(r'"[^"]{%d,}|\d{%d,}' % (MAX_LITERAL, MAX_LITERAL), text)
+        if match:
+            raise PlanSyntaxError(
+                [Diagnostic(
+                    "P105", "error", f"a literal longer than {MAX_LITERAL} characters",
+                    _line_span(filename, number, match.start() + 1, 20),
+                    hint="shorten the number or text",
+                )], source)  # fmt: skip
+
+
+def _check_depth(tree: Tree[Token], source: str, filename: str) -> None:
+    """Refuse expressions nested deeper than `MAX_DEPTH`, without recursing."""
+    stack: list[tuple[Tree[Token], int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            meta = node.meta
+            raise PlanSyntaxError(
+                [Diagnostic(
+                    "P105", "error", f"an expression nested more than {MAX_DEPTH} levels deep",
+                    _line_span(filename, meta.line, meta.column),
+                    hint="split it into named measures",
+                )], source)  # fmt: skip
+        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+
+
+def decode_plan(data: bytes, filename: str) -> str:
+    """Plan bytes → text; invalid UTF-8 is a P100 diagnostic at the first bad byte."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        prefix = data[: exc.start].decode("utf-8", "replace")
+        line = prefix.count("\n") + 1
+        column = len(prefix) - (prefix.rfind("\n") + 1) + 1
+        shown = prefix + "\ufffd"
+        raise PlanSyntaxError(
+            [Diagnostic(
+                "P100", "error", f"the plan is not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+                _line_span(filename, line, column), hint="save the plan as UTF-8 text",
+            )], shown) from None  # fmt: skip
+    return text.removeprefix("\ufeff")
+
+
+def parse_plan(text: str, *, filename: str = "<plan>") -> ast.Plan:
+    """Parse plan text into a `Plan`.
+
+    Args:
+        text: the plan, as text.
+        filename: the name diagnostics show.
+
+    Returns:
+        The plan's syntax, with spans; names are not resolved yet.
+
+    Raises:
+        PlanSyntaxError: on any syntax problem or exceeded limit.
+    """
+    _check_limits(text, filename)
+    try:
+        tree = _parser().parse(text)
+    except UnexpectedInput as exc:
+        raise PlanSyntaxError([_syntax_diagnostic(exc, text, filename)], text) from None
+    _check_depth(tree, text, filename)
+    try:
+        return build_plan(tree, source=text, filename=filename)
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, BuildProblems):
+            raise PlanSyntaxError([exc.orig_exc.diagnostic], text) from None
+        raise
+    except BuildProblems as exc:
+        raise PlanSyntaxError([exc.diagnostic], text) from None

@@ -1,0 +1,549 @@
+"""`CheckedPlan` → `CompiledPlan`: closures over precomputed tables, built once per plan.
+
+Each expression becomes a closure that takes a participant's environment and returns a
+trace `Step` holding its exact value; record filters become predicates split into their
+``and`` conditions, so an excluded record names the condition that left it out.  Nothing
+here walks the syntax tree at evaluation time, and nothing reaches Python attributes,
+files or the network: a plan can only read the fields it declared.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Final
+
+from incentive.dsl import ast
+from incentive.dsl.check import CheckedPlan, Unit, walk
+from incentive.engine import trace as tr
+from incentive.engine.records import Record
+from incentive.errors import Span
+from incentive.money import ZERO, Exact, add, div, mul, quantize, sub
+
+class EvaluationFailure(Exception):
+    """A checked plan that cannot be evaluated for one participant (E6xx)."""
+
+    def __init__(self, code: str, message: str, span: Span | None) -> None:
+        self.code = code
+        self.span = span
+        super().__init__(message)
+
+
+@dataclass(slots=True)
+class ParticipantEnv:
+    """One participant's values while the engine works on them."""
+
+    participant_id: str
+    fields: Mapping[str, Any]
+    records: Mapping[str, Sequence[Record]]
+    aggregates: list[tr.AggregateStep] = field(default_factory=list)
+    measures: dict[str, tr.Step] = field(default_factory=dict)
+
+
+StepFn = Callable[[ParticipantEnv], tr.Step]
+ValueFn = Callable[[ParticipantEnv, Record | None], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One ``and``-separated condition of a record filter."""
+
+    test: ValueFn
+    text: str
+    line: int
+    field: str | None
+    #: the period's first day, when the condition is ``<date field> in period``
+    period_start: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledAggregate:
+    index: int
+    function: str
+    kind: str
+    field: str | None
+    conditions: tuple[Condition, ...]
+    line: int
+    #: label of the filter for the record reconciliation: "line 10: status = \"won\""
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledModifier:
+    kind: str
+    fn: StepFn
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledComponent:
+    name: str
+    line: int
+    gates: tuple[CompiledModifier, ...]
+    body: StepFn
+    modifiers: tuple[CompiledModifier, ...]
+    measures: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CompiledPlan:
+    """A plan ready to evaluate: closures, tables and the checked plan they came from."""
+
+    checked: CheckedPlan
+    aggregates: tuple[CompiledAggregate, ...]
+    measures: tuple[tuple[str, int, StepFn], ...]
+    components: tuple[CompiledComponent, ...]
+
+
+_FLIP: Final = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
+
+
+class _Compiler:
+    def __init__(self, checked: CheckedPlan) -> None:
+        self.checked = checked
+        self.aggregates: list[CompiledAggregate] = []
+        self.aggregate_index: dict[ast.Aggregate, int] = {}
+
+    def unit(self, node: ast.Expr) -> Unit:
+        return self.checked.units.get(node, "number")
+
+    def text(self, span: Span) -> str:
+        lines = self.checked.source.splitlines()
+        if span.line == span.end_line:
+            return lines[span.line - 1][span.column - 1 : span.end_column - 1]
+        parts = [lines[span.line - 1][span.column - 1 :]]
+        parts += lines[span.line : span.end_line - 1]
+        parts.append(lines[span.end_line - 1][: span.end_column - 1])
+        return " ".join(p.strip() for p in parts)
+
+    # ---- traced expressions ---------------------------------------------------------
+    def step(self, node: ast.Expr) -> StepFn:  # noqa: C901 - one branch per node type
+        unit = self.unit(node)
+        if isinstance(node, ast.Number | ast.Percent):
+            literal = tr.LiteralStep(node.value, unit, node.text)
+            return lambda env: literal
+        if isinstance(node, ast.Text):
+            text_step = tr.LiteralStep(node.value, unit, f'"{node.value}"')
+            return lambda env: text_step
+        if isinstance(node, ast.DateLiteral):
+            date_step = tr.LiteralStep(node.value, unit, node.value.isoformat())
+            return lambda env: date_step
+        if isinstance(node, ast.Name | ast.QualifiedName):
+            return self._reference(node, unit)
+        if isinstance(node, ast.Arithmetic):
+            return self._arithmetic(node, unit)
+        if isinstance(node, ast.Negate):
+            operand = self.step(node.operand)
+
+            def negate(env: ParticipantEnv) -> tr.Step:
+                inner = operand(env)
+                return tr.NegateStep(-_number(inner), unit, inner)
+
+            return negate
+        if isinstance(node, ast.Compare):
+            return self._compare(node)
+        if isinstance(node, ast.InPeriod):
+            operand = self.step(node.operand)
+            start, end = self.checked.period_start, self.checked.period_end
+
+            def in_period(env: ParticipantEnv) -> tr.Step:
+                inner = operand(env)
+                return tr.InPeriodStep(start <= inner.value <= end, "bool", inner, start, end)  # type: ignore[operator]
+
+            return in_period
+        if isinstance(node, ast.InList):
+            operand = self.step(node.operand)
+            options = [self.step(o) for o in node.options]
+            negated = node.negated
+
+            def in_list(env: ParticipantEnv) -> tr.Step:
+                inner = operand(env)
+                steps = tuple(o(env) for o in options)
+                found = any(inner.value == s.value for s in steps)
+                return tr.InListStep(found != negated, "bool", inner, steps, negated)
+
+            return in_list
+        if isinstance(node, ast.Logic):
+            return self._logic(node)
+        if isinstance(node, ast.Not):
+            operand = self.step(node.operand)
+
+            def negation(env: ParticipantEnv) -> tr.Step:
+                inner = operand(env)
+                return tr.LogicStep(not inner.value, "bool", "not", (inner,))
+
+            return negation
+        if isinstance(node, ast.Bound):
+            return self._bound(node, unit)
+        if isinstance(node, ast.Call):
+            args = [self.step(a) for a in node.args]
+            pick = min if node.function == "min" else max
+            function = node.function
+
+            def call(env: ParticipantEnv) -> tr.Step:
+                steps = tuple(a(env) for a in args)
+                return tr.CallStep(pick(_number(s) for s in steps), unit, function, steps)
+
+            return call
+        if isinstance(node, ast.IfThenElse):
+            condition, then, otherwise = (
+                self.step(node.condition), self.step(node.then), self.step(node.otherwise)
+            )  # fmt: skip
+
+            def if_then_else(env: ParticipantEnv) -> tr.Step:
+                cond = condition(env)
+                chosen = then(env) if cond.value else otherwise(env)
+                return tr.IfStep(chosen.value, unit, cond, chosen, bool(cond.value))
+
+            return if_then_else
+        if isinstance(node, ast.Aggregate):
+            index = self._aggregate(node)
+            return lambda env: env.aggregates[index]
+        if isinstance(node, ast.Scorecard):
+            return self._scorecard(node)
+        if isinstance(node, ast.Tiers):
+            return self._tiers(node, unit)
+        raise AssertionError(f"unhandled node {type(node).__name__}")
+
+    def _reference(self, node: ast.Name | ast.QualifiedName, unit: Unit) -> StepFn:
+        ref = self.checked.references[node]
+        name = ref.name
+        if ref.kind == "measure":
+            return lambda env: env.measures[name]
+        if ref.kind == "participant_field":
+
+            def participant_field(env: ParticipantEnv) -> tr.Step:
+                if name == "id":
+                    return tr.FieldStep(env.participant_id, unit, name)
+                return tr.FieldStep(env.fields[name], unit, name)
+
+            return participant_field
+        raise AssertionError("record fields are only read by filters")
+
+    def _arithmetic(self, node: ast.Arithmetic, unit: Unit) -> StepFn:
+        left, right = self.step(node.left), self.step(node.right)
+        op = node.op
+        operation = {"+": add, "-": sub, "*": mul, "/": div}[op]
+        divisor_text = self.text(node.right.span)
+        span = node.span
+        expression = self.text(node.span)
+
+        def arithmetic(env: ParticipantEnv) -> tr.Step:
+            a, b = left(env), right(env)
+            try:
+                value = operation(_number(a), _number(b))
+            except ZeroDivisionError:
+                raise EvaluationFailure(
+                    "E601",
+                    f"'{expression}' divides by {divisor_text}, which is zero "
+                    f"for this participant",
+                    span,
+                ) from None
+            return tr.ArithmeticStep(value, unit, op, a, b)
+
+        return arithmetic
+
+    def _compare(self, node: ast.Compare) -> StepFn:
+        left, right = self.step(node.left), self.step(node.right)
+        op = node.op
+        test = _COMPARISONS[op]
+
+        def compare(env: ParticipantEnv) -> tr.Step:
+            a, b = left(env), right(env)
+            return tr.CompareStep(test(a.value, b.value), "bool", op, a, b)
+
+        return compare
+
+    def _logic(self, node: ast.Logic) -> StepFn:
+        left, right = self.step(node.left), self.step(node.right)
+        is_and = node.op == "and"
+        op = node.op
+
+        def logic(env: ParticipantEnv) -> tr.Step:
+            a = left(env)
+            if bool(a.value) != is_and:  # decided by the left side alone
+                return tr.LogicStep(a.value, "bool", op, (a,))
+            b = right(env)
+            return tr.LogicStep(b.value, "bool", op, (a, b))
+
+        return logic
+
+    def _bound(self, node: ast.Bound, unit: Unit) -> StepFn:
+        operand, limit = self.step(node.operand), self.step(node.limit)
+        kind = node.kind
+        is_cap = kind == "cap"
+
+        def bound(env: ParticipantEnv) -> tr.Step:
+            a, b = operand(env), limit(env)
+            value, lim = _number(a), _number(b)
+            bit = value > lim if is_cap else value < lim
+            return tr.BoundStep(lim if bit else value, unit, kind, a, b, bit)
+
+        return bound
+
+    def _scorecard(self, node: ast.Scorecard) -> StepFn:
+        items = [(self.step(item.measure), item.weight) for item in node.items]
+
+        def scorecard(env: ParticipantEnv) -> tr.Step:
+            lines = []
+            total: Exact = ZERO
+            for fn, weight in items:
+                item = fn(env)
+                contribution = mul(_number(item), weight)
+                total = add(total, contribution)
+                lines.append(tr.ScorecardLine(item, weight, contribution))
+            return tr.ScorecardStep(total, "ratio", tuple(lines))
+
+        return scorecard
+
+    def _tiers(self, node: ast.Tiers, unit: Unit) -> StepFn:
+        measure = self.step(node.measure)
+        against = None if node.against is None else self.step(node.against)
+        rows = node.rows
+        marginal = node.mode == "marginal"
+        mode = node.mode
+        against_text = None if node.against is None else self.text(node.against.span)
+        span = node.span
+
+        def tiers(env: ParticipantEnv) -> tr.Step:
+            m_step = measure(env)
+            m = _number(m_step)
+            q_step = None if against is None else against(env)
+            scale: Exact | None = None
+            if q_step is not None:
+                scale = _number(q_step)
+                if scale <= 0:
+                    raise EvaluationFailure(
+                        "E601",
+                        f"tiers are measured against {against_text}, which is "
+                        f"{'zero' if scale == 0 else 'negative'} for this participant",
+                        span,
+                    )
+            bounds = [
+                (
+                    row.lower if scale is None else mul(scale, row.lower),
+                    None if row.upper is None else (
+                        row.upper if scale is None else mul(scale, row.upper)
+                    ),
+                )  # fmt: skip
+                for row in rows
+            ]
+            reached = 0
+            for index, (lower, _upper) in enumerate(bounds):
+                if m >= lower:
+                    reached = index
+            slices = []
+            total: Exact = ZERO
+            for index, (row, (lower, upper)) in enumerate(zip(rows, bounds, strict=True)):
+                if marginal:
+                    top = m if upper is None else min(m, upper)
+                    base = sub(top, lower) if top > lower else ZERO
+                    pay = mul(base, row.rate)
+                    hit = m > lower or (index == 0 and m >= lower)
+                else:
+                    hit = index == reached
+                    base = m if hit else ZERO
+                    pay = mul(m, row.rate) if hit else ZERO
+                total = add(total, pay)
+                slices.append(
+                    tr.TierSlice(
+                        row.lower_text, row.upper_text, lower, upper, row.rate, row.rate_text,
+                        base, pay, hit, row.span.line,
+                    )
+                )  # fmt: skip
+            to_next = None
+            if reached + 1 < len(bounds):
+                to_next = sub(bounds[reached + 1][0], m)
+            return tr.TierStep(
+                total, "money" if unit == "money" else unit, mode, m_step, q_step,
+                tuple(slices), reached, to_next,
+            )  # fmt: skip
+
+        return tiers
+
+    # ---- aggregates and filters -----------------------------------------------------
+    def _aggregate(self, node: ast.Aggregate) -> int:
+        if node in self.aggregate_index:
+            return self.aggregate_index[node]
+        index = len(self.aggregates)
+        conditions = tuple(self._conditions(node.where)) if node.where is not None else ()
+        names = tuple(f"line {c.line}: {c.text}" for c in conditions)
+        self.aggregates.append(
+            CompiledAggregate(
+                index, node.function, node.kind, node.field, conditions, node.span.line, names
+            )
+        )
+        self.aggregate_index[node] = index
+        return index
+
+    def _conditions(self, node: ast.Expr) -> list[Condition]:
+        if isinstance(node, ast.Logic) and node.op == "and":
+            return self._conditions(node.left) + self._conditions(node.right)
+        fields = [
+            self.checked.references[n].name
+            for n in walk(node)
+            if isinstance(n, ast.Name | ast.QualifiedName)
+            and n in self.checked.references
+            and self.checked.references[n].kind == "record_field"
+        ]
+        return [
+            Condition(
+                self.value(node), self.text(node.span), node.span.line,
+                fields[0] if fields else None,
+                self.checked.period_start if isinstance(node, ast.InPeriod) else None,
+            )
+        ]  # fmt: skip
+
+    def value(self, node: ast.Expr) -> ValueFn:  # noqa: C901 - one branch per node type
+        """An untraced closure for record filters: ``(env, record) → value``."""
+        if isinstance(node, ast.Number | ast.Percent | ast.Text | ast.DateLiteral):
+            constant = node.value
+            return lambda env, record: constant
+        if isinstance(node, ast.Name | ast.QualifiedName):
+            ref = self.checked.references[node]
+            name = ref.name
+            if ref.kind == "record_field":
+                return lambda env, record: record.values[name]  # type: ignore[union-attr]
+            if ref.kind == "participant_field":
+                if name == "id":
+                    return lambda env, record: env.participant_id
+                return lambda env, record: env.fields[name]
+            raise AssertionError("filters cannot read measures")
+        if isinstance(node, ast.Arithmetic):
+            left, right = self.value(node.left), self.value(node.right)
+            operation = {"+": add, "-": sub, "*": mul, "/": div}[node.op]
+            span = node.span
+
+            def arithmetic(env: ParticipantEnv, record: Record | None) -> Any:
+                try:
+                    return operation(left(env, record), right(env, record))
+                except ZeroDivisionError:
+                    raise EvaluationFailure("E601", "a filter divides by zero", span) from None
+
+            return arithmetic
+        if isinstance(node, ast.Negate):
+            operand = self.value(node.operand)
+            return lambda env, record: -operand(env, record)
+        if isinstance(node, ast.Compare):
+            left, right = self.value(node.left), self.value(node.right)
+            test = _COMPARISONS[node.op]
+            return lambda env, record: test(left(env, record), right(env, record))
+        if isinstance(node, ast.InPeriod):
+            operand = self.value(node.operand)
+            start, end = self.checked.period_start, self.checked.period_end
+            return lambda env, record: start <= operand(env, record) <= end
+        if isinstance(node, ast.InList):
+            operand = self.value(node.operand)
+            options = [self.value(o) for o in node.options]
+            negated = node.negated
+
+            def in_list(env: ParticipantEnv, record: Record | None) -> bool:
+                value = operand(env, record)
+                return any(value == o(env, record) for o in options) != negated
+
+            return in_list
+        if isinstance(node, ast.Logic):
+            left, right = self.value(node.left), self.value(node.right)
+            if node.op == "and":
+                return lambda env, record: left(env, record) and right(env, record)
+            return lambda env, record: left(env, record) or right(env, record)
+        if isinstance(node, ast.Not):
+            operand = self.value(node.operand)
+            return lambda env, record: not operand(env, record)
+        if isinstance(node, ast.Bound):
+            operand, limit = self.value(node.operand), self.value(node.limit)
+            pick = min if node.kind == "cap" else max
+            return lambda env, record: pick(operand(env, record), limit(env, record))
+        if isinstance(node, ast.Call):
+            args = [self.value(a) for a in node.args]
+            pick = min if node.function == "min" else max
+            return lambda env, record: pick(a(env, record) for a in args)
+        if isinstance(node, ast.IfThenElse):
+            c, t, o = self.value(node.condition), self.value(node.then), self.value(node.otherwise)
+            return lambda env, record: t(env, record) if c(env, record) else o(env, record)
+        raise AssertionError(f"{type(node).__name__} cannot stand in a record filter")
+
+
+def _number(step: tr.Step) -> Exact:
+    value = step.value
+    assert isinstance(value, Decimal | Fraction), value
+    return value
+
+
+def _equal(a: Any, b: Any) -> bool:
+    return bool(a == b)
+
+
+_COMPARISONS: Final[dict[str, Callable[[Any, Any], bool]]] = {
+    "=": _equal,
+    "!=": lambda a, b: bool(a != b),
+    "<": lambda a, b: bool(a < b),
+    "<=": lambda a, b: bool(a <= b),
+    ">": lambda a, b: bool(a > b),
+    ">=": lambda a, b: bool(a >= b),
+}
+
+
+def compile_plan(checked: CheckedPlan) -> CompiledPlan:
+    """Build the closures and tables that evaluate ``checked`` for any participant.
+
+    Args:
+        checked: a plan that passed every check.
+
+    Returns:
+        The compiled plan; compiling again gives an equal one.
+    """
+    compiler = _Compiler(checked)
+    measures = tuple(
+        (name, checked.measures[name].span.line, compiler.step(checked.measures[name].expr))
+        for name in checked.measure_order
+    )
+    components = []
+    for component in checked.components:
+        gates = tuple(
+            CompiledModifier("gate", compiler.step(m.expr), m.span.line)
+            for m in component.modifiers
+            if m.kind == "gate"
+        )
+        others = tuple(
+            CompiledModifier(m.kind, compiler.step(m.expr), m.span.line)
+            for m in component.modifiers
+            if m.kind != "gate"
+        )
+        used = _measures_used(component, checked)
+        components.append(
+            CompiledComponent(
+                component.name, component.span.line, gates, compiler.step(component.body),
+                others, used,
+            )
+        )  # fmt: skip
+    return CompiledPlan(checked, tuple(compiler.aggregates), measures, tuple(components))
+
+
+def _measures_used(component: ast.Component, checked: CheckedPlan) -> tuple[str, ...]:
+    """Measures a component reads, directly or through other measures, in plan order."""
+    direct: list[str] = []
+    roots = [component.body, *(m.expr for m in component.modifiers)]
+    for root in roots:
+        for node in walk(root):
+            ref = checked.references.get(node)
+            if ref is not None and ref.kind == "measure":
+                direct.append(ref.name)
+    seen: set[str] = set()
+    stack = list(direct)
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        stack.extend(checked.measure_dependencies.get(name, ()))
+    return tuple(name for name in checked.measure_order if name in seen)
+
+
+def round_amount(value: Exact, checked: CheckedPlan) -> Decimal:
+    """A component's exact amount rounded by the plan's rule."""
+    return quantize(value, checked.quantum, checked.rounding_mode)
+

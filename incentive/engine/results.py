@@ -1,0 +1,120 @@
+"""Pydantic results of a run: payouts per participant, the plan facts statements need,
+and the fate of every input record.  Imports engine.trace only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from incentive.engine.trace import ParticipantTrace
+
+
+class Label(BaseModel):
+    """A name as shown to people, in English and Chinese."""
+
+    model_config = ConfigDict(frozen=True)
+
+    en: str
+    zh: str
+
+
+class PlanInfo(BaseModel):
+    """The facts about a plan that a statement shows, with the labels of its names."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    filename: str
+    currency: str
+    period_start: dt.date
+    period_end: dt.date
+    rounding_mode: str
+    quantum: Decimal
+    labels: dict[str, Label] = Field(default_factory=dict)
+    source_lines: tuple[str, ...] = ()
+
+    def label(self, name: str, lang: Literal["en", "zh"]) -> str:
+        """The label of a field, measure or component, or its name when it has none."""
+        label = self.labels.get(name)
+        if label is None:
+            return name
+        return label.zh if lang == "zh" else label.en
+
+
+class ComponentResult(BaseModel):
+    """One payout line: a component's rounded amount."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    label: Label
+    amount: Decimal
+    line: int
+
+
+class ParticipantResult(BaseModel):
+    """What one participant is paid, line by line, with the trace that explains it."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    participant_id: str
+    name: str
+    components: tuple[ComponentResult, ...]
+    total: Decimal
+    plan: PlanInfo = Field(repr=False)
+    trace: ParticipantTrace = Field(exclude=True, repr=False)
+
+    def amount(self, component: str) -> Decimal:
+        """The rounded amount of one component, by name."""
+        for line in self.components:
+            if line.name == component:
+                return line.amount
+        raise KeyError(component)
+
+
+class RecordDisposition(BaseModel):
+    """What became of one input record."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    record_id: str
+    participant_id: str | None
+    status: Literal["counted", "excluded", "rejected"]
+    reason: str | None = None
+
+
+class RecordSummary(BaseModel):
+    """The reconciliation: records read = counted + excluded + rejected."""
+
+    model_config = ConfigDict(frozen=True)
+
+    read: int
+    counted: int
+    excluded: int
+    rejected: int
+    excluded_by_rule: dict[str, int] = Field(default_factory=dict)
+
+
+class RunResult(BaseModel):
+    """A whole run: every participant's payout, the total, and every record's fate."""
+
+    model_config = ConfigDict(frozen=True)
+
+    plan: PlanInfo
+    participants: tuple[ParticipantResult, ...]
+    total: Decimal
+    records: RecordSummary
+    dispositions: tuple[RecordDisposition, ...] = Field(repr=False)
+    rejected: tuple[str, ...] = ()
+
+    def participant(self, participant_id: str) -> ParticipantResult:
+        """One participant's result, by id."""
+        for result in self.participants:
+            if result.participant_id == participant_id:
+                return result
+        raise KeyError(participant_id)

@@ -1,0 +1,215 @@
+"""The evaluation trace: small frozen steps the engine records and explain/ formats.
+
+A step holds the values that decided it and the names and plan lines it came from; it
+formats nothing.  Values are exact (`Decimal`, or `Fraction` after a division that does not
+terminate).  Imports only money and errors-free standard types; never dsl.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Literal
+
+Value = Decimal | Fraction | bool | str | dt.date
+Unit = Literal[
+    "money", "ratio", "number", "count", "score", "date", "text", "bool", "participant", "id"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """Base: every step has the value it produced and that value's unit."""
+
+    value: Value
+    unit: Unit
+
+
+@dataclass(frozen=True, slots=True)
+class LiteralStep(Step):
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class FieldStep(Step):
+    """A participant's field, e.g. quota."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureStep(Step):
+    """A reference to a named measure; its derivation is in `ParticipantTrace.measures`."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ArithmeticStep(Step):
+    op: Literal["+", "-", "*", "/"]
+    left: Step
+    right: Step
+
+
+@dataclass(frozen=True, slots=True)
+class NegateStep(Step):
+    operand: Step
+
+
+@dataclass(frozen=True, slots=True)
+class CompareStep(Step):
+    op: str
+    left: Step
+    right: Step
+
+
+@dataclass(frozen=True, slots=True)
+class InPeriodStep(Step):
+    operand: Step
+    start: dt.date
+    end: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class InListStep(Step):
+    operand: Step
+    options: tuple[Step, ...]
+    negated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LogicStep(Step):
+    op: Literal["and", "or", "not"]
+    operands: tuple[Step, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BoundStep(Step):
+    """``x capped at c`` / ``x floored at f``; ``bit`` says whether the limit applied."""
+
+    kind: Literal["cap", "floor"]
+    operand: Step
+    limit: Step
+    bit: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CallStep(Step):
+    function: Literal["min", "max"]
+    args: tuple[Step, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IfStep(Step):
+    condition: Step
+    chosen: Step
+    took_then: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusion:
+    """A record an aggregate did not count, and the filter condition that left it out."""
+
+    record_id: str
+    amount: Decimal | None
+    condition: str
+    condition_line: int
+    field: str | None
+    field_value: Value | None
+    in_period: Literal["before", "after"] | None
+
+
+@dataclass(frozen=True, slots=True)
+class AggregateStep(Step):
+    """``sum of deal.amount where …`` over one participant's credited records."""
+
+    function: str
+    kind: str
+    field: str | None
+    counted: int
+    counted_ids: tuple[str, ...]
+    excluded: tuple[Exclusion, ...]
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class ScorecardLine:
+    item: Step
+    weight: Decimal
+    contribution: Decimal | Fraction
+
+
+@dataclass(frozen=True, slots=True)
+class ScorecardStep(Step):
+    items: tuple[ScorecardLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TierSlice:
+    """One tier row as it applied: boundaries as written and as amounts, rate and pay."""
+
+    lower_text: str
+    upper_text: str | None
+    lower: Decimal | Fraction
+    upper: Decimal | Fraction | None
+    rate: Decimal
+    rate_text: str
+    base: Decimal | Fraction
+    pay: Decimal | Fraction
+    reached: bool
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class TierStep(Step):
+    mode: Literal["marginal", "retroactive"]
+    measure: Step
+    against: Step | None
+    slices: tuple[TierSlice, ...]
+    #: index of the slice the measure ends in (retroactive: the one that pays)
+    reached: int
+    #: amount of the measure still needed to reach the next tier, if there is one
+    to_next: Decimal | Fraction | None
+
+
+@dataclass(frozen=True, slots=True)
+class ModifierStep:
+    """A component modifier as applied: a gate, a cap, a floor or a multiplier."""
+
+    kind: Literal["gate", "cap", "floor", "multiplier"]
+    expr: Step
+    before: Decimal | Fraction | None
+    after: Decimal | Fraction | None
+    bit: bool
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentTrace:
+    """How one component's amount came about, from its body to its rounded amount."""
+
+    name: str
+    line: int
+    gates: tuple[ModifierStep, ...]
+    body: Step | None
+    modifiers: tuple[ModifierStep, ...]
+    exact: Decimal | Fraction
+    amount: Decimal
+    measures: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureTrace:
+    name: str
+    line: int
+    step: Step
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantTrace:
+    """Everything the engine did for one participant, in evaluation order."""
+
+    measures: dict[str, MeasureTrace]
+    components: tuple[ComponentTrace, ...]

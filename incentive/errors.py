@@ -1,0 +1,219 @@
+"""Errors and diagnostics: the one exception tree every stage raises, and its renderer.
+
+Every problem a user can cause becomes an `IncentiveError`. Plan problems carry
+`Diagnostic`s with a `Span` and render as ``file:line:col``, the source line and a caret;
+record problems carry file, row, field and value. Imports nothing from the package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final, Literal
+import unicodedata
+
+Severity = Literal["error", "warning"]
+
+#: Every diagnostic code the library emits, with a one-line summary.  Codes are stable
+#: and never reused; docs/errors.md documents each one with a bad and a fixed example.
+CODES: Final[dict[str, str]] = {
+    "P100": "the plan text is not valid (bad characters or encoding)",
+    "P101": "unexpected word or symbol",
+    "P102": "unexpected end of the plan",
+    "P103": "a character that is not part of the language",
+    "P104": "a field list is missing a comma between two fields",
+    "P105": "a plan exceeds a size or nesting limit",
+    "P201": "unknown name",
+    "P202": "a name is defined twice",
+    "P203": "an unknown record kind or record field",
+    "P204": "a value of the wrong kind where another is needed",
+    "P205": "definitions that depend on each other in a cycle",
+    "P206": "a header line is missing or given twice",
+    "P207": "an invalid header value (currency, period, rounding)",
+    "P208": "a record kind without exactly one id field and one participant field",
+    "P301": "a tier table with a gap, an overlap or boundaries out of order",
+    "P302": "a tier table that does not start at zero or has no open last tier",
+    "P304": "scorecard weights do not add up to exactly 100%",
+    "P305": "a cap below a floor",
+    "P306": "an invalid score range",
+    "R401": "a value does not fit its declared field",
+    "R402": "a required field is missing",
+    "R403": "two records share an id",
+    "R404": "a record names an unknown participant",
+    "R405": "a records file cannot be read",
+    "R406": "a negative amount where the field does not allow it",
+    "R407": "two participants share an id",
+    "E601": "a division by zero, such as attainment for a participant whose quota is zero",
+    "E602": "a value grew beyond the limit on the size of numbers",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A 1-based position range in a plan file; ``end_column`` is exclusive."""
+
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem found in a plan, with where it is and what to do about it."""
+
+    code: str
+    severity: Severity
+    message: str
+    span: Span
+    hint: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+_MAX_SHOWN: Final = 120
+
+
+def render_diagnostic(diagnostic: Diagnostic, source: str) -> str:
+    """Render a diagnostic with its source line and a caret under the offending text.
+
+    Args:
+        diagnostic: the problem to show.
+        source: the full plan text the span points into.
+
+    Returns:
+        Several lines, without a trailing newline.
+    """
+    span = diagnostic.span
+    head = (
+        f"{span.file}:{span.line}:{span.column}: "
+        f"{diagnostic.severity}[{diagnostic.code}]: {diagnostic.message}"
+    )
+    lines = source.splitlines()
+    out = [head]
+    if 1 <= span.line <= len(lines):
+        text = lines[span.line - 1].expandtabs(1)
+        if len(text) > _MAX_SHOWN:
+            # Show a window around the column, so a huge line stays readable.
+            start = max(0, span.column - 1 - _MAX_SHOWN // 2)
+            text = text[start : start + _MAX_SHOWN]
+            span = Span(span.file, span.line, span.column - start, span.end_line,
+                        min(span.end_column - start, _MAX_SHOWN + 1))  # fmt: skip
+        gutter = " " * len(str(span.line))
+        end = span.end_column if span.end_line == span.line else len(text) + 1
+        width = max(1, end - span.column)
+        pad = display_width(text[: span.column - 1])
+        caret = "^" * max(1, display_width(text[span.column - 1 : span.column - 1 + width]))
+        out += [f"{gutter} |", f"{span.line} | {text}", f"{gutter} | {' ' * pad}{caret}"]
+        prefix = f"{gutter} = "
+    else:
+        prefix = "  = "
+    out += [f"{prefix}note: {note}" for note in diagnostic.notes]
+    if diagnostic.hint:
+        out.append(f"{prefix}hint: {diagnostic.hint}")
+    return "\n".join(out)
+
+
+def display_width(text: str) -> int:
+    """Columns a terminal uses for ``text``: wide (CJK) characters take two.
+
+    >>> display_width("底薪 Base")
+    9
+    """
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+class IncentiveError(Exception):
+    """Base of every error the library raises on purpose."""
+
+
+class PlanError(IncentiveError):
+    """A plan that cannot be used; carries every diagnostic found, sorted by position."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic], source: str) -> None:
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(
+            sorted(diagnostics, key=lambda d: (d.span.line, d.span.column, d.code))
+        )
+        self.source = source
+        super().__init__(self.render())
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        """The diagnostics of severity ``error``."""
+        return tuple(d for d in self.diagnostics if d.severity == "error")
+
+    def render(self) -> str:
+        """All diagnostics, rendered and separated by blank lines."""
+        return "\n\n".join(render_diagnostic(d, self.source) for d in self.diagnostics)
+
+
+class PlanSyntaxError(PlanError):
+    """The plan text does not follow the grammar (codes P1xx)."""
+
+
+class PlanCheckError(PlanError):
+    """The plan parses but says something that cannot be right (codes P2xx, P3xx)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordProblem:
+    """One bad input row: where it is, which field, what value and why."""
+
+    code: str
+    file: str
+    row: int
+    field: str | None
+    value: str | None
+    reason: str
+    record_id: str | None = None
+
+    def render(self) -> str:
+        """``file:row: field 'f': 'value' reason`` in one line."""
+        where = f"{self.file}:{self.row}"
+        if self.field is None:
+            return f"{where}: error[{self.code}]: {self.reason}"
+        shown = "" if self.value is None else f"{_quote(self.value)} "
+        return f"{where}: error[{self.code}]: field '{self.field}': {shown}{self.reason}"
+
+
+def _quote(value: str) -> str:
+    shown = value if len(value) <= 60 else value[:57] + "..."
+    return "'" + shown.replace("'", "\\'") + "'"
+
+
+class RecordError(IncentiveError):
+    """Input rows that do not fit the plan's declarations (codes R4xx), all of them."""
+
+    def __init__(self, problems: Iterable[RecordProblem]) -> None:
+        self.problems: tuple[RecordProblem, ...] = tuple(problems)
+        count = len(self.problems)
+        lines = [p.render() for p in self.problems]
+        lines.append(
+            f"{count} bad record{'s' if count != 1 else ''}; nobody was paid "
+            "(fix the rows, or run with --skip-invalid to pay the rest and list them)"
+        )
+        super().__init__("\n".join(lines))
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationProblem:
+    """A checked plan that still cannot be evaluated for one participant."""
+
+    code: str
+    participant_id: str
+    message: str
+    span: Span | None = None
+
+    def render(self) -> str:
+        """One line naming the participant, the problem and the plan line."""
+        where = "" if self.span is None else f"{self.span.file}:{self.span.line}: "
+        return f"{where}error[{self.code}]: participant '{self.participant_id}': {self.message}"
+
+
+class EvaluationError(IncentiveError):
+    """A checked plan that fails on some participants' data (codes E6xx)."""
+
+    def __init__(self, problems: Iterable[EvaluationProblem]) -> None:
+        self.problems: tuple[EvaluationProblem, ...] = tuple(problems)
+        super().__init__("\n".join(p.render() for p in self.problems))
+

@@ -1,0 +1,116 @@
+"""Numbers as a statement shows them: money, percentages, counts, dates.
+
+Formatting only: these functions never decide an amount.  A value is shown exactly when
+it has few enough digits, and otherwise at `RATIO_PLACES` places of a percent (or
+`MONEY_PLACES` of a currency unit), which is the precision the statement reasons with.
+Imports money only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from fractions import Fraction
+from typing import Final
+
+from incentive.money import Exact, to_fraction
+
+#: Decimal places of a percentage shown for a computed share (101.600167%).
+RATIO_PLACES: Final = 6
+#: Most decimal places of a currency unit shown for an amount that is not whole cents.
+MONEY_PLACES: Final = 6
+
+_SYMBOLS: Final[dict[str, str]] = {
+    "CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "JP¥", "HKD": "HK$", "TWD": "NT$",
+    "SGD": "S$", "KRW": "₩", "INR": "₹",
+}  # fmt: skip
+
+
+def _fixed(value: Exact, places: int) -> Decimal:
+    """``value`` rounded half-up to ``places`` decimals, for display only."""
+    fraction = to_fraction(value)
+    scaled = fraction * 10**places
+    whole = (abs(scaled.numerator) * 2 + scaled.denominator) // (2 * scaled.denominator)
+    signed = whole if fraction >= 0 else -whole
+    return Decimal(signed).scaleb(-places)
+
+
+def _places(value: Exact) -> int | None:
+    """Decimal places ``value`` needs to be shown exactly, or None if it never ends."""
+    fraction = to_fraction(value)
+    for places in range(0, 13):
+        if (fraction * 10**places).denominator == 1:
+            return places
+    return None
+
+
+def _grouped(value: Decimal) -> str:
+    sign = "-" if value < 0 else ""
+    text = f"{abs(value):f}"
+    whole, _, decimals = text.partition(".")
+    grouped = f"{int(whole):,}"
+    return sign + grouped + ("." + decimals if decimals else "")
+
+
+def money(value: Exact, currency: str, quantum: Decimal) -> str:
+    """An amount in the plan's currency, exact if it has few digits.
+
+    >>> money(Decimal("12345.6"), "CNY", Decimal("0.01"))
+    '¥12,345.60'
+    >>> money(Decimal("5739.195"), "CNY", Decimal("0.01"))
+    '¥5,739.195'
+    >>> money(Fraction(-1, 3), "USD", Decimal("0.01"))
+    '-$0.333333'
+    """
+    minimum = max(0, -int(quantum.as_tuple().exponent))
+    places = _places(value)
+    if places is None or places > MONEY_PLACES:
+        places = MONEY_PLACES
+    shown = _fixed(value, max(places, minimum))
+    symbol = _SYMBOLS.get(currency)
+    sign = "-" if shown < 0 else ""
+    body = _grouped(abs(shown))
+    return f"{sign}{symbol}{body}" if symbol else f"{sign}{currency} {body}"
+
+
+def percent(value: Exact, *, fixed: bool = True) -> str:
+    """A share as a percentage: ``RATIO_PLACES`` places when computed, or exact.
+
+    >>> percent(Fraction(609601, 600000))
+    '101.600167%'
+    >>> percent(Decimal("0.5"), fixed=False)
+    '50%'
+    """
+    hundred = to_fraction(value) * 100
+    if fixed:
+        return f"{_fixed(hundred, RATIO_PLACES):f}%"
+    places = _places(hundred)
+    if places is None or places > RATIO_PLACES:
+        return f"{_fixed(hundred, RATIO_PLACES):f}%"
+    return f"{_fixed(hundred, places):f}%"
+
+
+def number(value: Exact) -> str:
+    """A plain number, exact when it ends within `RATIO_PLACES` places.
+
+    >>> number(Decimal("4.20")), number(Fraction(2, 3))
+    ('4.2', '0.666667')
+    """
+    places = _places(value)
+    if places is None or places > RATIO_PLACES:
+        return f"{_fixed(value, RATIO_PLACES):f}"
+    return f"{_fixed(value, places):f}"
+
+
+def whole(value: Exact) -> str:
+    """A count, with thousands separators.
+
+    >>> whole(Decimal(12000))
+    '12,000'
+    """
+    return _grouped(_fixed(value, 0))
+
+
+def date(value: dt.date) -> str:
+    """ISO date, the same in both languages."""
+    return value.isoformat()

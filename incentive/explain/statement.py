@@ -1,0 +1,405 @@
+"""Trace → `Statement`: a participant's payout as lines a rep can follow, in en or zh.
+
+Reads `ParticipantResult` and its trace only; never the plan's syntax, and never computes
+an amount: every number shown was recorded by the engine.  The total comes first, then
+each component with the measures it uses, each tier, gate, cap and rounding, each with
+the plan line it comes from, then the sum that gives the total.
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from collections.abc import Iterator
+from decimal import Decimal
+from fractions import Fraction
+from importlib import resources
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from incentive.engine import trace as tr
+from incentive.engine.results import ParticipantResult, PlanInfo
+from incentive.errors import display_width
+from incentive.explain import format as fmt
+
+Lang = Literal["en", "zh"]
+
+#: Exclusions listed one by one per aggregate before the rest are summed up in a line.
+MAX_LISTED = 20
+#: Column where plan-line references start (when the text leaves room).
+REF_COLUMN = 68
+
+_ZH_NUMERALS = "零一二三四五六七八九"
+
+
+class StatementLine(BaseModel):
+    """One line: its indentation level, its text and the plan line it comes from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    indent: int
+    text: str
+    plan_line: int | None = None
+
+
+class Statement(BaseModel):
+    """A participant's explained payout, ready to render."""
+
+    model_config = ConfigDict(frozen=True)
+
+    lang: Lang
+    participant_id: str
+    total: Decimal
+    lines: tuple[StatementLine, ...]
+
+    def to_text(self) -> str:
+        """Plain text, with plan-line references aligned on the right."""
+        texts = _locale(self.lang)
+        out = []
+        for line in self.lines:
+            text = "   " * line.indent + line.text if self.lang == "en" else (
+                "    " * line.indent + line.text
+            )  # fmt: skip
+            if line.plan_line is not None:
+                ref = texts["plan_line"].format(line=line.plan_line)
+                gap = max(2, REF_COLUMN - display_width(text))
+                text = text + " " * gap + ref
+            out.append(text.rstrip())
+        return "\n".join(out) + "\n"
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
+@functools.cache
+def _locale(lang: Lang) -> dict[str, Any]:
+    name = "zh.toml" if lang == "zh" else "en.toml"
+    data = resources.files("incentive.explain").joinpath("locales", name).read_text("utf-8")
+    return tomllib.loads(data)
+
+
+def _zh_number(n: int) -> str:
+    if n < 10:
+        return _ZH_NUMERALS[n]
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 1 else _ZH_NUMERALS[tens]
+    return head + "十" + (_ZH_NUMERALS[ones] if ones else "")
+
+
+class _Writer:
+    """Builds the lines of one statement."""
+
+    def __init__(self, result: ParticipantResult, lang: Lang) -> None:
+        self.result = result
+        self.plan: PlanInfo = result.plan
+        self.lang = lang
+        self.t = _locale(lang)
+        self.lines: list[StatementLine] = []
+        self.shown_measures: set[str] = set()
+
+    # ---- formatting helpers ---------------------------------------------------------
+    def say(self, indent: int, key: str, line: int | None = None, **values: Any) -> None:
+        self.lines.append(StatementLine(indent=indent, text=self.t[key].format(**values),
+                                        plan_line=line))  # fmt: skip
+
+    def raw(self, indent: int, text: str, line: int | None = None) -> None:
+        self.lines.append(StatementLine(indent=indent, text=text, plan_line=line))
+
+    def label(self, name: str) -> str:
+        return self.plan.label(name, self.lang)
+
+    def money(self, value: Any) -> str:
+        return fmt.money(value, self.plan.currency, self.plan.quantum)
+
+    def value(self, value: Any, unit: str, *, literal: str | None = None) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, str):
+            return f'"{value}"'
+        if not isinstance(value, Decimal | Fraction):
+            return str(value)
+        if unit == "money":
+            return self.money(value)
+        if literal is not None:
+            return literal
+        if unit == "ratio":
+            return fmt.percent(value)
+        if unit == "count":
+            return fmt.whole(value)
+        return fmt.number(value)
+
+    def step_value(self, step: tr.Step) -> str:
+        literal = step.text if isinstance(step, tr.LiteralStep) else None
+        return self.value(step.value, step.unit, literal=literal)
+
+    # ---- formulas -------------------------------------------------------------------
+    def formula(self, step: tr.Step, parent: int = 0) -> str:  # noqa: C901 - per step kind
+        """A step written as a formula with its numbers, e.g. 'Quota ¥300,000.00 × 3'."""
+        if isinstance(step, tr.LiteralStep):
+            return self.step_value(step)
+        if isinstance(step, tr.FieldStep | tr.MeasureStep):
+            return f"{self.label(step.name)} {self.step_value(step)}"
+        if isinstance(step, tr.ArithmeticStep):
+            level = 1 if step.op in "+-" else 2
+            symbol = {"+": "+", "-": "−", "*": "×", "/": "÷"}[step.op]
+            right_level = level + (1 if step.op in "-/" else 0)
+            text = (
+                f"{self.formula(step.left, level)} {symbol} {self.formula(step.right, right_level)}"
+            )
+            return f"({text})" if level < parent else text
+        if isinstance(step, tr.NegateStep):
+            return f"−{self.formula(step.operand, 3)}"
+        if isinstance(step, tr.BoundStep):
+            key = "capped_at" if step.kind == "cap" else "floored_at"
+            if not step.bit:
+                return self.formula(step.operand, parent)
+            return self.t[key].format(
+                operand=self.formula(step.operand, 3), limit=self.step_value(step.limit)
+            )
+        if isinstance(step, tr.CompareStep):
+            symbol = {"=": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}[step.op]
+            return f"{self.formula(step.left)} {symbol} {self.formula(step.right)}"
+        if isinstance(step, tr.InPeriodStep):
+            return self.t["in_period"].format(operand=self.formula(step.operand))
+        if isinstance(step, tr.InListStep):
+            options = ", ".join(self.step_value(o) for o in step.options)
+            key = "not_in_list" if step.negated else "in_list"
+            return self.t[key].format(operand=self.formula(step.operand), options=options)
+        if isinstance(step, tr.LogicStep):
+            if step.op == "not":
+                return self.t["not"] + self.formula(step.operands[0], 3)
+            joiner = self.t[step.op]
+            return joiner.join(self.formula(o, 3) for o in step.operands)
+        if isinstance(step, tr.CallStep):
+            return f"{step.function}({', '.join(self.formula(a) for a in step.args)})"
+        # Steps explained in their own lines appear in a formula by their value.
+        return self.step_value(step)
+
+    # ---- blocks ---------------------------------------------------------------------
+    def blocks(self, step: tr.Step, indent: int, component: str) -> None:
+        """Lines for the parts of a step that need more than a formula, innermost first."""
+        for child in _children(step):
+            self.blocks(child, indent, component)
+        if isinstance(step, tr.AggregateStep):
+            self.aggregate(step, indent, None)
+        elif isinstance(step, tr.TierStep):
+            self.tiers(step, indent)
+        elif isinstance(step, tr.ScorecardStep):
+            self.scorecard(step, indent)
+        elif isinstance(step, tr.IfStep):
+            key = "if_then" if step.took_then else "if_else"
+            self.say(indent, key, condition=self.formula(step.condition),
+                     chosen=self.formula(step.chosen))  # fmt: skip
+
+    def aggregate(self, step: tr.AggregateStep, indent: int, name: str | None) -> None:
+        field = self.label(f"{step.kind}.{step.field}") if step.field else ""
+        self.say(
+            indent, f"aggregate_{step.function}", line=step.line,
+            label=self.label(name) if name else step.kind, count=fmt.whole(Decimal(step.counted)),
+            kind=step.kind, field=field, value=self.step_value(step),
+        )  # fmt: skip
+        if not step.excluded:
+            return
+        self.say(indent + 1, "not_counted")
+        for exclusion in step.excluded[:MAX_LISTED]:
+            self.raw(indent + 2, self.exclusion(exclusion, step.kind))
+        rest = len(step.excluded) - MAX_LISTED
+        if rest > 0:
+            self.say(indent + 2, "excluded_more", count=fmt.whole(Decimal(rest)))
+
+    def exclusion(self, item: tr.Exclusion, kind: str) -> str:
+        amount = "" if item.amount is None else " " + self.money(item.amount)
+        field = self.label(f"{kind}.{item.field}") if item.field is not None else None
+        if item.in_period is not None and item.field is not None:
+            return self.t["excluded_period"].format(
+                id=item.record_id, amount=amount, field=field,
+                value=fmt.date(item.field_value) if item.field_value is not None else "",  # type: ignore[arg-type]
+                side=self.t[f"side_{item.in_period}"],
+            )  # fmt: skip
+        if item.field is not None:
+            return self.t["excluded_condition"].format(
+                id=item.record_id, amount=amount, field=field,
+                value=self.value(item.field_value, "text"), condition=item.condition,
+            )  # fmt: skip
+        return self.t["excluded_plain"].format(
+            id=item.record_id, amount=amount, condition=item.condition
+        )
+
+    def measure(self, name: str, indent: int) -> None:
+        if name in self.shown_measures:
+            return
+        self.shown_measures.add(name)
+        measure = self.result.trace.measures[name]
+        step = measure.step
+        if isinstance(step, tr.AggregateStep):
+            self.aggregate(step, indent, name)
+            return
+        self.blocks(step, indent, name)
+        self.say(
+            indent, "derived", line=measure.line, label=self.label(name),
+            formula=self.formula(step), value=self.step_value(step),
+        )  # fmt: skip
+
+    def tiers(self, step: tr.TierStep, indent: int) -> None:
+        measure_name = _name_of(step.measure)
+        measure_label = self.label(measure_name) if measure_name else self.formula(step.measure)
+        against = ""
+        if step.against is not None:
+            against_name = _name_of(step.against)
+            against = self.t["tiers_against"].format(
+                label=self.label(against_name) if against_name else "",
+                value=self.step_value(step.against),
+            ).replace("  ", " ")
+        key = "tiers_marginal" if step.mode == "marginal" else "tiers_retroactive"
+        self.say(indent, key, measure=measure_label, against=against)
+        unit = step.measure.unit
+        rows = []
+        for s in step.slices:
+            if s.upper_text is None:
+                span = self.t["tier_open"].format(lower=s.lower_text)
+            else:
+                span = self.t["tier_range"].format(lower=s.lower_text, upper=s.upper_text)
+            rows.append((s, span))
+        width = max(display_width(span) for _, span in rows)
+        amount_texts = {
+            id(s): self.t["tier_amounts"].format(
+                lower=self.value(s.lower, unit), upper=self.value(self._top(step, s), unit)
+            )
+            for s, _ in rows
+            if s.reached and step.mode == "marginal"
+        }
+        amount_width = max((display_width(a) for a in amount_texts.values()), default=0)
+        for s, span in rows:
+            padded = span + " " * (width - display_width(span))
+            rate = s.rate_text
+            if step.mode == "marginal":
+                if not s.reached:
+                    self.say(indent + 1, "tier_not_reached", range=padded)
+                    continue
+                amounts = amount_texts[id(s)]
+                amounts += " " * (amount_width - display_width(amounts))
+                self.say(indent + 1, "tier_slice", range=padded, amounts=amounts, rate=rate,
+                         pay=self.money(s.pay))  # fmt: skip
+            elif s.reached:
+                self.say(indent + 1, "tier_retro_reached", range=padded,
+                         base=self.value(s.base, unit), rate=rate, pay=self.money(s.pay))  # fmt: skip
+            else:
+                self.say(indent + 1, "tier_not_reached", range=padded)
+        if step.mode == "marginal" and sum(1 for s in step.slices if s.reached) > 1:
+            self.say(indent, "tiers_total", value=self.money(step.value))
+        if step.to_next is not None:
+            following = step.slices[step.reached + 1]
+            self.say(indent, "tier_next", gap=self.value(step.to_next, unit),
+                     measure=measure_label, rate=following.rate_text, bound=following.lower_text)  # fmt: skip
+
+    @staticmethod
+    def _top(step: tr.TierStep, s: tr.TierSlice) -> Any:
+        """Where the measure's part in slice ``s`` ends: its upper bound or the measure."""
+        value = step.measure.value
+        return value if s.upper is None or value < s.upper else s.upper  # type: ignore[operator]
+
+    def scorecard(self, step: tr.ScorecardStep, indent: int) -> None:
+        self.say(indent, "scorecard")
+        for item in step.items:
+            self.say(
+                indent + 1, "scorecard_item", formula=self.formula(item.item, 2),
+                weight=fmt.percent(item.weight, fixed=False),
+                contribution=fmt.percent(item.contribution),
+            )  # fmt: skip
+        self.say(indent + 1, "scorecard_total", value=fmt.percent(step.value))
+
+    def component(self, number: int, component: tr.ComponentTrace) -> None:
+        label = self.label(component.name)
+        ordinal = _zh_number(number) if self.lang == "zh" else str(number)
+        self.say(0, "component", line=component.line, number=ordinal, label=label,
+                 amount=self.money(component.amount))  # fmt: skip
+        for name in component.measures:
+            self.measure(name, 1)
+        for gate in component.gates:
+            key = "gate_fail" if gate.bit else "gate_pass"
+            self.say(1, key, line=gate.line, condition=self.formula(gate.expr), component=label)
+        if component.body is None:
+            return
+        body = component.body
+        self.blocks(body, 1, component.name)
+        if not isinstance(body, tr.TierStep | tr.AggregateStep | tr.LiteralStep):
+            self.say(1, "formula", formula=self.formula(body), value=self.step_value(body))
+        for modifier in component.modifiers:
+            self.modifier(modifier)
+        if component.exact != component.amount:
+            self.say(
+                1, "rounding", mode=self.t["modes"][self.plan.rounding_mode],
+                quantum=fmt.number(self.plan.quantum), exact=self.money(component.exact),
+                amount=self.money(component.amount),
+            )  # fmt: skip
+
+    def modifier(self, modifier: tr.ModifierStep) -> None:
+        limit = self.step_value(modifier.expr)
+        before = self.money(modifier.before)
+        after = self.money(modifier.after)
+        if modifier.kind == "multiplier":
+            self.say(1, "multiplier", line=modifier.line, factor=limit, before=before, after=after)
+            return
+        key = f"{modifier.kind}_{'bit' if modifier.bit else 'not'}"
+        self.say(1, key, line=modifier.line, limit=limit, before=before, after=after)
+
+    def build(self) -> Statement:
+        result = self.result
+        plan = self.plan
+        self.say(
+            0, "title", name=result.name, id=result.participant_id, plan=plan.name,
+            start=fmt.date(plan.period_start), end=fmt.date(plan.period_end),
+        )  # fmt: skip
+        self.say(0, "total_first", amount=self.money(result.total))
+        for number, component in enumerate(result.trace.components, 1):
+            self.raw(0, "")
+            self.component(number, component)
+        self.raw(0, "")
+        terms = " + ".join(self.money(c.amount) for c in result.components)
+        if len(result.components) > 1:
+            self.say(0, "total_sum", terms=terms, amount=self.money(result.total))
+        else:
+            self.say(0, "total_none", amount=self.money(result.total))
+        return Statement(
+            lang=self.lang, participant_id=result.participant_id, total=result.total,
+            lines=tuple(self.lines),
+        )  # fmt: skip
+
+
+def _name_of(step: tr.Step) -> str | None:
+    if isinstance(step, tr.FieldStep | tr.MeasureStep):
+        return step.name
+    return None
+
+
+def _children(step: tr.Step) -> Iterator[tr.Step]:
+    if isinstance(step, tr.ArithmeticStep | tr.CompareStep):
+        yield from (step.left, step.right)
+    elif isinstance(step, tr.NegateStep | tr.InPeriodStep):
+        yield step.operand
+    elif isinstance(step, tr.BoundStep):
+        yield from (step.operand, step.limit)
+    elif isinstance(step, tr.CallStep | tr.LogicStep):
+        yield from step.args if isinstance(step, tr.CallStep) else step.operands
+    elif isinstance(step, tr.IfStep):
+        yield from (step.condition, step.chosen)
+    elif isinstance(step, tr.ScorecardStep):
+        yield from (item.item for item in step.items)
+    elif isinstance(step, tr.TierStep):
+        yield step.measure
+        if step.against is not None:
+            yield step.against
+
+
+def build_statement(result: ParticipantResult, *, lang: Lang = "en") -> Statement:
+    """The statement of one participant's result.
+
+    Args:
+        result: from `evaluate`.
+        lang: ``"en"`` or ``"zh"`` (Simplified Chinese).
+
+    Returns:
+        The statement's lines; ``to_text()`` renders them.
+    """
+    return _Writer(result, lang).build()
