@@ -94,6 +94,11 @@ def _sources(
         participants = _find(folder, ["participants"])
     if participants is None:
         raise _UsageError("say where the participants are: --participants FILE")
+    if folder is None and not args.records and kinds:
+        raise _UsageError(
+            "say where the records are: --records FILE (one per record kind: "
+            + ", ".join(kinds) + ")"
+        )
     records: dict[str, RowSource] = {}
     for item in args.records:
         kind, sep, file = item.partition("=")
@@ -107,10 +112,16 @@ def _sources(
     if folder is not None:
         for kind in kinds:
             if kind not in records:
-                found = _find(folder, [f"{kind}s", kind])
+                found = _find(folder, _stems(kind))
                 if found is not None:
                     records[kind] = found
     return participants, records
+
+
+def _stems(kind: str) -> list[str]:
+    """File names that hold a record kind: deal → deals, opportunity → opportunities."""
+    plural = kind[:-1] + "ies" if kind.endswith("y") else kind + "s"
+    return [plural, kind, kind + "es"]
 
 
 def _kind_of(file: str, kinds: Sequence[str]) -> str:
@@ -118,7 +129,7 @@ def _kind_of(file: str, kinds: Sequence[str]) -> str:
         return kinds[0]
     stem = Path(file).stem
     for kind in kinds:
-        if stem in (kind, f"{kind}s", f"{kind}es"):
+        if stem in _stems(kind):
             return kind
     raise _UsageError(
         f"cannot tell which record kind '{file}' holds; write --records KIND={file} "
