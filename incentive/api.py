@@ -57,9 +57,17 @@ def read_plan_text(path: str | Path) -> tuple[str, str]:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise PlanSyntaxError(
-            [Diagnostic("P100", "error", f"cannot read the plan: {exc.strerror}",
-                        Span(name, 1, 1, 1, 2), hint="check the path")], "",
-        ) from None  # fmt: skip
+            [
+                Diagnostic(
+                    "P100",
+                    "error",
+                    f"cannot read the plan: {exc.strerror}",
+                    Span(name, 1, 1, 1, 2),
+                    hint="check the path",
+                )
+            ],
+            "",
+        ) from None
     return decode_plan(data, name), name
 
 
@@ -116,11 +124,20 @@ def evaluate(
         missing = [kind for kind in plan.checked.record_kinds if kind not in by_kind]
         if missing:
             # A kind with no file would silently count as zero: say so instead.
-            raise RecordError([RecordProblem(
-                "R405", f"<{kind}>", 0, None, None,
-                f"no '{kind}' records were given, but the plan reads them "
-                f"(give a file, or an empty one if there are none)",
-            ) for kind in missing])  # fmt: skip
+            raise RecordError(
+                [
+                    RecordProblem(
+                        "R405",
+                        f"<{kind}>",
+                        0,
+                        None,
+                        None,
+                        f"no '{kind}' records were given, but the plan reads them "
+                        f"(give a file, or an empty one if there are none)",
+                    )
+                    for kind in missing
+                ]
+            )
         inputs = load_inputs(plan.checked, participants, by_kind)
     return evaluate_inputs(plan, inputs, skip_invalid=skip_invalid)
 
@@ -134,10 +151,18 @@ def _by_kind(
         return records
     kinds = list(checked.record_kinds)
     if len(kinds) != 1:
-        raise RecordError([RecordProblem(
-            "R405", str(records) if isinstance(records, str | Path) else "<records>", 0, None,
-            None, f"the plan declares {len(kinds)} record kinds; pass records by kind",
-        )])  # fmt: skip
+        raise RecordError(
+            [
+                RecordProblem(
+                    "R405",
+                    str(records) if isinstance(records, str | Path) else "<records>",
+                    0,
+                    None,
+                    None,
+                    f"the plan declares {len(kinds)} record kinds; pass records by kind",
+                )
+            ]
+        )
     return {kinds[0]: records}
 
 
@@ -157,4 +182,3 @@ def explain(result: ParticipantResult, lang: Lang = "en") -> str:
         The statement text, ending with a newline.
     """
     return build_statement(result, lang=lang).to_text()
-

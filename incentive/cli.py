@@ -47,13 +47,17 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("plan", help="a .rules file, or a folder with plan.rules and its data")
         sub.add_argument("--participants", help="participants file (CSV or JSON)")
         sub.add_argument(
-            "--records", action="append", default=[], metavar="[KIND=]FILE",
+            "--records",
+            action="append",
+            default=[],
+            metavar="[KIND=]FILE",
             help="records file (CSV or JSON); repeat once per record kind",
-        )  # fmt: skip
+        )
         sub.add_argument(
-            "--skip-invalid", action="store_true",
+            "--skip-invalid",
+            action="store_true",
             help="pay the valid rows and list the rejected ones instead of stopping",
-        )  # fmt: skip
+        )
 
     run = commands.add_parser("run", help="evaluate a plan and print every payout")
     inputs(run)
@@ -97,7 +101,8 @@ def _sources(
     if folder is None and not args.records and kinds:
         raise _UsageError(
             "say where the records are: --records FILE (one per record kind: "
-            + ", ".join(kinds) + ")"
+            + ", ".join(kinds)
+            + ")"
         )
     records: dict[str, RowSource] = {}
     for item in args.records:
@@ -234,11 +239,17 @@ def _result_table(result: RunResult) -> str:
     labels = [result.plan.label(n, "en") for n in names]
     header = ["participant", "name", *labels, "total"]
     rows = [
-        [p.participant_id, p.name, *(_money(c.amount, result) for c in p.components),
-         _money(p.total, result)]
+        [
+            p.participant_id,
+            p.name,
+            *(_money(c.amount, result) for c in p.components),
+            _money(p.total, result),
+        ]
         for p in result.participants
-    ]  # fmt: skip
-    widths = [max(display_width(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    ]
+    widths = [
+        max(display_width(str(row[i])) for row in [header, *rows]) for i in range(len(header))
+    ]
     lines = []
     for row in [header, *rows]:
         cells = [
@@ -249,8 +260,10 @@ def _result_table(result: RunResult) -> str:
     lines.insert(1, "  ".join("-" * w for w in widths))
     summary = result.records
     lines.append("")
-    lines.append(f"{result.plan.name}: {len(result.participants)} participants, "
-                 f"total {_money(result.total, result)}")  # fmt: skip
+    lines.append(
+        f"{result.plan.name}: {len(result.participants)} participants, "
+        f"total {_money(result.total, result)}"
+    )
     lines.append(
         f"records: {summary.read} read = {summary.counted} counted + {summary.excluded} "
         f"excluded by rule + {summary.rejected} rejected"
@@ -291,8 +304,9 @@ def _result_csv(result: RunResult) -> str:
     names = [c.name for c in result.participants[0].components] if result.participants else []
     writer.writerow(["participant_id", "name", *names, "total"])
     for p in result.participants:
-        writer.writerow([p.participant_id, p.name, *(str(c.amount) for c in p.components),
-                         str(p.total)])  # fmt: skip
+        writer.writerow(
+            [p.participant_id, p.name, *(str(c.amount) for c in p.components), str(p.total)]
+        )
     return out.getvalue()
 
 
@@ -314,8 +328,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception:
         if args.debug:
             traceback.print_exc()
-        print("incentive: internal error, please report (run with --debug for details)",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "incentive: internal error, please report (run with --debug for details)",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
 
 

@@ -39,9 +39,22 @@ ROUNDING_MODES: Final[dict[str, str]] = {
 
 #: ISO 4217 minor units for currencies whose minor unit is not two digits.
 _MINOR_UNITS: Final[dict[str, int]] = {
-    "JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "UGX": 0, "XAF": 0, "XOF": 0,
-    "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3, "IQD": 3, "LYD": 3,
-}  # fmt: skip
+    "JPY": 0,
+    "KRW": 0,
+    "VND": 0,
+    "CLP": 0,
+    "ISK": 0,
+    "UGX": 0,
+    "XAF": 0,
+    "XOF": 0,
+    "BHD": 3,
+    "KWD": 3,
+    "OMR": 3,
+    "JOD": 3,
+    "TND": 3,
+    "IQD": 3,
+    "LYD": 3,
+}
 
 
 class NumberLimitError(ArithmeticError):

@@ -23,6 +23,7 @@ from incentive.engine.records import Record
 from incentive.errors import Span
 from incentive.money import ZERO, Exact, add, div, mul, quantize, sub
 
+
 class EvaluationFailure(Exception):
     """A checked plan that cannot be evaluated for one participant (E6xx)."""
 
@@ -120,7 +121,7 @@ class _Compiler:
         return " ".join(p.strip() for p in parts)
 
     # ---- traced expressions ---------------------------------------------------------
-    def step(self, node: ast.Expr) -> StepFn:  # noqa: C901 - one branch per node type
+    def step(self, node: ast.Expr) -> StepFn:
         unit = self.unit(node)
         if isinstance(node, ast.Number | ast.Percent):
             literal = tr.LiteralStep(node.value, unit, node.text)
@@ -190,8 +191,10 @@ class _Compiler:
             return call
         if isinstance(node, ast.IfThenElse):
             condition, then, otherwise = (
-                self.step(node.condition), self.step(node.then), self.step(node.otherwise)
-            )  # fmt: skip
+                self.step(node.condition),
+                self.step(node.then),
+                self.step(node.otherwise),
+            )
 
             def if_then_else(env: ParticipantEnv) -> tr.Step:
                 cond = condition(env)
@@ -238,8 +241,7 @@ class _Compiler:
             except ZeroDivisionError:
                 raise EvaluationFailure(
                     "E601",
-                    f"'{expression}' divides by {divisor_text}, which is zero "
-                    f"for this participant",
+                    f"'{expression}' divides by {divisor_text}, which is zero for this participant",
                     span,
                 ) from None
             return tr.ArithmeticStep(value, unit, op, a, b)
@@ -325,10 +327,10 @@ class _Compiler:
             bounds = [
                 (
                     row.lower if scale is None else mul(scale, row.lower),
-                    None if row.upper is None else (
-                        row.upper if scale is None else mul(scale, row.upper)
-                    ),
-                )  # fmt: skip
+                    None
+                    if row.upper is None
+                    else (row.upper if scale is None else mul(scale, row.upper)),
+                )
                 for row in rows
             ]
             reached = 0
@@ -350,17 +352,31 @@ class _Compiler:
                 total = add(total, pay)
                 slices.append(
                     tr.TierSlice(
-                        row.lower_text, row.upper_text, lower, upper, row.rate, row.rate_text,
-                        base, pay, hit, row.span.line,
+                        row.lower_text,
+                        row.upper_text,
+                        lower,
+                        upper,
+                        row.rate,
+                        row.rate_text,
+                        base,
+                        pay,
+                        hit,
+                        row.span.line,
                     )
-                )  # fmt: skip
+                )
             to_next = None
             if reached + 1 < len(bounds):
                 to_next = sub(bounds[reached + 1][0], m)
             return tr.TierStep(
-                total, "money" if unit == "money" else unit, mode, m_step, q_step,
-                tuple(slices), reached, to_next,
-            )  # fmt: skip
+                total,
+                "money" if unit == "money" else unit,
+                mode,
+                m_step,
+                q_step,
+                tuple(slices),
+                reached,
+                to_next,
+            )
 
         return tiers
 
@@ -391,13 +407,15 @@ class _Compiler:
         ]
         return [
             Condition(
-                self.value(node), self.text(node.span), node.span.line,
+                self.value(node),
+                self.text(node.span),
+                node.span.line,
                 fields[0] if fields else None,
                 self.checked.period_start if isinstance(node, ast.InPeriod) else None,
             )
-        ]  # fmt: skip
+        ]
 
-    def value(self, node: ast.Expr) -> ValueFn:  # noqa: C901 - one branch per node type
+    def value(self, node: ast.Expr) -> ValueFn:
         """An untraced closure for record filters: ``(env, record) → value``."""
         if isinstance(node, ast.Number | ast.Percent | ast.Text | ast.DateLiteral):
             constant = node.value
@@ -516,10 +534,14 @@ def compile_plan(checked: CheckedPlan) -> CompiledPlan:
         used = _measures_used(component, checked)
         components.append(
             CompiledComponent(
-                component.name, component.span.line, gates, compiler.step(component.body),
-                others, used,
+                component.name,
+                component.span.line,
+                gates,
+                compiler.step(component.body),
+                others,
+                used,
             )
-        )  # fmt: skip
+        )
     return CompiledPlan(checked, tuple(compiler.aggregates), measures, tuple(components))
 
 
@@ -546,4 +568,3 @@ def _measures_used(component: ast.Component, checked: CheckedPlan) -> tuple[str,
 def round_amount(value: Exact, checked: CheckedPlan) -> Decimal:
     """A component's exact amount rounded by the plan's rule."""
     return quantize(value, checked.quantum, checked.rounding_mode)
-

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from incentive.dsl import ast
 from incentive.dsl.check import CheckedPlan
@@ -100,15 +100,20 @@ def _aggregate(agg: CompiledAggregate, env: ParticipantEnv, ledger: _Ledger) -> 
             ledger.exclude(agg.kind, record.id, agg.names[failed])
             amount = record.values.get(field) if field is not None else None
             field_value = record.values.get(condition.field) if condition.field else None
-            side = None
+            side: Literal["before", "after"] | None = None
             if condition.period_start is not None and field_value is not None:
                 side = "before" if field_value < condition.period_start else "after"
             excluded.append(
                 tr.Exclusion(
-                    record.id, amount if isinstance(amount, Decimal) else None, condition.text,
-                    condition.line, condition.field, field_value, side,
+                    record.id,
+                    amount if isinstance(amount, Decimal) else None,
+                    condition.text,
+                    condition.line,
+                    condition.field,
+                    field_value,
+                    side,
                 )
-            )  # fmt: skip
+            )
             continue
         ledger.count(agg.kind, record.id)
         counted_ids.append(record.id)
@@ -116,9 +121,16 @@ def _aggregate(agg: CompiledAggregate, env: ParticipantEnv, ledger: _Ledger) -> 
             values.append(record.values[field])
     value, unit = _fold(agg, values, len(counted_ids))
     return tr.AggregateStep(
-        value, unit, agg.function, agg.kind, field, len(counted_ids), tuple(counted_ids),
-        tuple(excluded), agg.line,
-    )  # fmt: skip
+        value,
+        unit,
+        agg.function,
+        agg.kind,
+        field,
+        len(counted_ids),
+        tuple(counted_ids),
+        tuple(excluded),
+        agg.line,
+    )
 
 
 def _fold(agg: CompiledAggregate, values: list[Any], count: int) -> tuple[Exact, tr.Unit]:
@@ -154,10 +166,15 @@ def _component(
         gates.append(tr.ModifierStep("gate", step, None, None, not step.value, gate.line))
         if not step.value:
             return tr.ComponentTrace(
-                component.name, component.line, tuple(gates), None, (), ZERO, ZERO.quantize(
-                    checked.quantum
-                ), component.measures,
-            )  # fmt: skip
+                component.name,
+                component.line,
+                tuple(gates),
+                None,
+                (),
+                ZERO,
+                ZERO.quantize(checked.quantum),
+                component.measures,
+            )
     body = component.body(env)
     value = body.value
     assert not isinstance(value, bool | str)
@@ -180,9 +197,15 @@ def _component(
         value = after
     exact: Exact = value  # type: ignore[assignment]
     return tr.ComponentTrace(
-        component.name, component.line, tuple(gates), body, tuple(modifiers), exact,
-        round_amount(exact, checked), component.measures,
-    )  # fmt: skip
+        component.name,
+        component.line,
+        tuple(gates),
+        body,
+        tuple(modifiers),
+        exact,
+        round_amount(exact, checked),
+        component.measures,
+    )
 
 
 def evaluate_inputs(
@@ -231,10 +254,11 @@ def evaluate_inputs(
         except NumberLimitError:
             problems.append(
                 EvaluationProblem(
-                    "E602", participant.id,
+                    "E602",
+                    participant.id,
                     "a value grew beyond the limit on the size of numbers",
                 )
-            )  # fmt: skip
+            )
             continue
         total = sum((c.amount for c in components), ZERO.quantize(checked.quantum))
         lines = tuple(
@@ -272,21 +296,14 @@ def _dispositions(inputs: Inputs, ledger: _Ledger) -> tuple[RecordDisposition, .
         for record in records:
             key = (kind, record.id)
             if key in ledger.counted:
-                out.append(RecordDisposition(
-                    kind=kind, record_id=record.id, participant_id=record.participant_id,
-                    status="counted",
-                ))  # fmt: skip
+                out.append(RecordDisposition(kind, record.id, record.participant_id, "counted"))
             else:
                 reason = ledger.excluded.get(key, f"no measure reads '{kind}' records")
-                out.append(RecordDisposition(
-                    kind=kind, record_id=record.id, participant_id=record.participant_id,
-                    status="excluded", reason=reason,
-                ))  # fmt: skip
+                out.append(
+                    RecordDisposition(kind, record.id, record.participant_id, "excluded", reason)
+                )
     for kind, record_id, participant_id, reason in inputs.rejected_records:
-        out.append(RecordDisposition(
-            kind=kind, record_id=record_id, participant_id=participant_id, status="rejected",
-            reason=reason,
-        ))  # fmt: skip
+        out.append(RecordDisposition(kind, record_id, participant_id, "rejected", reason))
     return tuple(out)
 
 
@@ -303,6 +320,9 @@ def _summary(dispositions: Sequence[RecordDisposition]) -> RecordSummary:
         else:
             rejected += 1
     return RecordSummary(
-        read=len(dispositions), counted=counted, excluded=excluded, rejected=rejected,
+        read=len(dispositions),
+        counted=counted,
+        excluded=excluded,
+        rejected=rejected,
         excluded_by_rule=dict(sorted(by_rule.items())),
-    )  # fmt: skip
+    )

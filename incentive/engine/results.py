@@ -5,6 +5,7 @@ and the fate of every input record.  Imports engine.trace only.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
@@ -76,10 +77,9 @@ class ParticipantResult(BaseModel):
         raise KeyError(component)
 
 
-class RecordDisposition(BaseModel):
-    """What became of one input record."""
-
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True, slots=True)
+class RecordDisposition:
+    """What became of one input record (a dataclass: a run may have millions)."""
 
     kind: str
     record_id: str

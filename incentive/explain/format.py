@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from fractions import Fraction
 from typing import Final
 
 from incentive.money import Exact, to_fraction
@@ -21,9 +20,17 @@ RATIO_PLACES: Final = 6
 MONEY_PLACES: Final = 6
 
 _SYMBOLS: Final[dict[str, str]] = {
-    "CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "JP¥", "HKD": "HK$", "TWD": "NT$",
-    "SGD": "S$", "KRW": "₩", "INR": "₹",
-}  # fmt: skip
+    "CNY": "¥",
+    "USD": "$",
+    "EUR": "€",
+    "GBP": "£",
+    "JPY": "JP¥",
+    "HKD": "HK$",
+    "TWD": "NT$",
+    "SGD": "S$",
+    "KRW": "₩",
+    "INR": "₹",
+}
 
 
 def _fixed(value: Exact, places: int) -> Decimal:

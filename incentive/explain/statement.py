@@ -58,11 +58,13 @@ class Statement(BaseModel):
         texts = _locale(self.lang)
         out = []
         for line in self.lines:
-            text = "   " * line.indent + line.text if self.lang == "en" else (
-                "    " * line.indent + line.text
-            )  # fmt: skip
+            text = (
+                "   " * line.indent + line.text
+                if self.lang == "en"
+                else ("    " * line.indent + line.text)
+            )
             if line.plan_line is not None:
-                ref = texts["plan_line"].format(line=line.plan_line)
+                ref = texts.text("plan_line").format(line=line.plan_line)
                 gap = max(2, REF_COLUMN - display_width(text))
                 text = text + " " * gap + ref
             out.append(text.rstrip())
@@ -72,11 +74,20 @@ class Statement(BaseModel):
         return self.to_text()
 
 
+class _Texts(dict[str, Any]):
+    """A locale's texts; ``text(key)`` is a typed lookup for the format strings."""
+
+    def text(self, key: str) -> str:
+        value = self[key]
+        assert isinstance(value, str), key
+        return value
+
+
 @functools.cache
-def _locale(lang: Lang) -> dict[str, Any]:
+def _locale(lang: Lang) -> _Texts:
     name = "zh.toml" if lang == "zh" else "en.toml"
     data = resources.files("incentive.explain").joinpath("locales", name).read_text("utf-8")
-    return tomllib.loads(data)
+    return _Texts(tomllib.loads(data))
 
 
 def _zh_number(n: int) -> str:
@@ -100,8 +111,9 @@ class _Writer:
 
     # ---- formatting helpers ---------------------------------------------------------
     def say(self, indent: int, key: str, line: int | None = None, **values: Any) -> None:
-        self.lines.append(StatementLine(indent=indent, text=self.t[key].format(**values),
-                                        plan_line=line))  # fmt: skip
+        self.lines.append(
+            StatementLine(indent=indent, text=self.t.text(key).format(**values), plan_line=line)
+        )
 
     def raw(self, indent: int, text: str, line: int | None = None) -> None:
         self.lines.append(StatementLine(indent=indent, text=text, plan_line=line))
@@ -134,7 +146,7 @@ class _Writer:
         return self.value(step.value, step.unit, literal=literal)
 
     # ---- formulas -------------------------------------------------------------------
-    def formula(self, step: tr.Step, parent: int = 0) -> str:  # noqa: C901 - per step kind
+    def formula(self, step: tr.Step, parent: int = 0) -> str:
         """A step written as a formula with its numbers, e.g. 'Quota ¥300,000.00 × 3'."""
         if isinstance(step, tr.LiteralStep):
             return self.step_value(step)
@@ -154,22 +166,22 @@ class _Writer:
             key = "capped_at" if step.kind == "cap" else "floored_at"
             if not step.bit:
                 return self.formula(step.operand, parent)
-            return self.t[key].format(
+            return self.t.text(key).format(
                 operand=self.formula(step.operand, 3), limit=self.step_value(step.limit)
             )
         if isinstance(step, tr.CompareStep):
             symbol = {"=": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}[step.op]
             return f"{self.formula(step.left)} {symbol} {self.formula(step.right)}"
         if isinstance(step, tr.InPeriodStep):
-            return self.t["in_period"].format(operand=self.formula(step.operand))
+            return self.t.text("in_period").format(operand=self.formula(step.operand))
         if isinstance(step, tr.InListStep):
             options = ", ".join(self.step_value(o) for o in step.options)
             key = "not_in_list" if step.negated else "in_list"
-            return self.t[key].format(operand=self.formula(step.operand), options=options)
+            return self.t.text(key).format(operand=self.formula(step.operand), options=options)
         if isinstance(step, tr.LogicStep):
             if step.op == "not":
-                return self.t["not"] + self.formula(step.operands[0], 3)
-            joiner = self.t[step.op]
+                return self.t.text("not") + self.formula(step.operands[0], 3)
+            joiner = self.t.text(step.op)
             return joiner.join(self.formula(o, 3) for o in step.operands)
         if isinstance(step, tr.CallStep):
             return f"{step.function}({', '.join(self.formula(a) for a in step.args)})"
@@ -189,16 +201,25 @@ class _Writer:
             self.scorecard(step, indent)
         elif isinstance(step, tr.IfStep):
             key = "if_then" if step.took_then else "if_else"
-            self.say(indent, key, condition=self.formula(step.condition),
-                     chosen=self.formula(step.chosen))  # fmt: skip
+            self.say(
+                indent,
+                key,
+                condition=self.formula(step.condition),
+                chosen=self.formula(step.chosen),
+            )
 
     def aggregate(self, step: tr.AggregateStep, indent: int, name: str | None) -> None:
         field = self.label(f"{step.kind}.{step.field}") if step.field else ""
         self.say(
-            indent, f"aggregate_{step.function}", line=step.line,
-            label=self.label(name) if name else step.kind, count=fmt.whole(Decimal(step.counted)),
-            kind=step.kind, field=field, value=self.step_value(step),
-        )  # fmt: skip
+            indent,
+            f"aggregate_{step.function}",
+            line=step.line,
+            label=self.label(name) if name else step.kind,
+            count=fmt.whole(Decimal(step.counted)),
+            kind=step.kind,
+            field=field,
+            value=self.step_value(step),
+        )
         if not step.excluded:
             return
         self.say(indent + 1, "not_counted")
@@ -212,17 +233,22 @@ class _Writer:
         amount = "" if item.amount is None else " " + self.money(item.amount)
         field = self.label(f"{kind}.{item.field}") if item.field is not None else None
         if item.in_period is not None and item.field is not None:
-            return self.t["excluded_period"].format(
-                id=item.record_id, amount=amount, field=field,
+            return self.t.text("excluded_period").format(
+                id=item.record_id,
+                amount=amount,
+                field=field,
                 value=fmt.date(item.field_value) if item.field_value is not None else "",  # type: ignore[arg-type]
                 side=self.t[f"side_{item.in_period}"],
-            )  # fmt: skip
+            )
         if item.field is not None:
-            return self.t["excluded_condition"].format(
-                id=item.record_id, amount=amount, field=field,
-                value=self.value(item.field_value, "text"), condition=item.condition,
-            )  # fmt: skip
-        return self.t["excluded_plain"].format(
+            return self.t.text("excluded_condition").format(
+                id=item.record_id,
+                amount=amount,
+                field=field,
+                value=self.value(item.field_value, "text"),
+                condition=item.condition,
+            )
+        return self.t.text("excluded_plain").format(
             id=item.record_id, amount=amount, condition=item.condition
         )
 
@@ -237,9 +263,13 @@ class _Writer:
             return
         self.blocks(step, indent, name)
         self.say(
-            indent, "derived", line=measure.line, label=self.label(name),
-            formula=self.formula(step), value=self.step_value(step),
-        )  # fmt: skip
+            indent,
+            "derived",
+            line=measure.line,
+            label=self.label(name),
+            formula=self.formula(step),
+            value=self.step_value(step),
+        )
 
     def tiers(self, step: tr.TierStep, indent: int) -> None:
         measure_name = _name_of(step.measure)
@@ -247,23 +277,27 @@ class _Writer:
         against = ""
         if step.against is not None:
             against_name = _name_of(step.against)
-            against = self.t["tiers_against"].format(
-                label=self.label(against_name) if against_name else "",
-                value=self.step_value(step.against),
-            ).replace("  ", " ")
+            against = (
+                self.t["tiers_against"]
+                .format(
+                    label=self.label(against_name) if against_name else "",
+                    value=self.step_value(step.against),
+                )
+                .replace("  ", " ")
+            )
         key = "tiers_marginal" if step.mode == "marginal" else "tiers_retroactive"
         self.say(indent, key, measure=measure_label, against=against)
         unit = step.measure.unit
         rows = []
         for s in step.slices:
             if s.upper_text is None:
-                span = self.t["tier_open"].format(lower=s.lower_text)
+                span = self.t.text("tier_open").format(lower=s.lower_text)
             else:
-                span = self.t["tier_range"].format(lower=s.lower_text, upper=s.upper_text)
+                span = self.t.text("tier_range").format(lower=s.lower_text, upper=s.upper_text)
             rows.append((s, span))
         width = max(display_width(span) for _, span in rows)
         amount_texts = {
-            id(s): self.t["tier_amounts"].format(
+            id(s): self.t.text("tier_amounts").format(
                 lower=self.value(s.lower, unit), upper=self.value(self._top(step, s), unit)
             )
             for s, _ in rows
@@ -279,19 +313,37 @@ class _Writer:
                     continue
                 amounts = amount_texts[id(s)]
                 amounts += " " * (amount_width - display_width(amounts))
-                self.say(indent + 1, "tier_slice", range=padded, amounts=amounts, rate=rate,
-                         pay=self.money(s.pay))  # fmt: skip
+                self.say(
+                    indent + 1,
+                    "tier_slice",
+                    range=padded,
+                    amounts=amounts,
+                    rate=rate,
+                    pay=self.money(s.pay),
+                )
             elif s.reached:
-                self.say(indent + 1, "tier_retro_reached", range=padded,
-                         base=self.value(s.base, unit), rate=rate, pay=self.money(s.pay))  # fmt: skip
+                self.say(
+                    indent + 1,
+                    "tier_retro_reached",
+                    range=padded,
+                    base=self.value(s.base, unit),
+                    rate=rate,
+                    pay=self.money(s.pay),
+                )
             else:
                 self.say(indent + 1, "tier_not_reached", range=padded)
         if step.mode == "marginal" and sum(1 for s in step.slices if s.reached) > 1:
             self.say(indent, "tiers_total", value=self.money(step.value))
         if step.to_next is not None:
             following = step.slices[step.reached + 1]
-            self.say(indent, "tier_next", gap=self.value(step.to_next, unit),
-                     measure=measure_label, rate=following.rate_text, bound=following.lower_text)  # fmt: skip
+            self.say(
+                indent,
+                "tier_next",
+                gap=self.value(step.to_next, unit),
+                measure=measure_label,
+                rate=following.rate_text,
+                bound=following.lower_text,
+            )
 
     @staticmethod
     def _top(step: tr.TierStep, s: tr.TierSlice) -> Any:
@@ -303,17 +355,25 @@ class _Writer:
         self.say(indent, "scorecard")
         for item in step.items:
             self.say(
-                indent + 1, "scorecard_item", formula=self.formula(item.item, 2),
+                indent + 1,
+                "scorecard_item",
+                formula=self.formula(item.item, 2),
                 weight=fmt.percent(item.weight, fixed=False),
                 contribution=fmt.percent(item.contribution),
-            )  # fmt: skip
-        self.say(indent + 1, "scorecard_total", value=fmt.percent(step.value))
+            )
+        self.say(indent + 1, "scorecard_total", value=self.step_value(step))
 
     def component(self, number: int, component: tr.ComponentTrace) -> None:
         label = self.label(component.name)
         ordinal = _zh_number(number) if self.lang == "zh" else str(number)
-        self.say(0, "component", line=component.line, number=ordinal, label=label,
-                 amount=self.money(component.amount))  # fmt: skip
+        self.say(
+            0,
+            "component",
+            line=component.line,
+            number=ordinal,
+            label=label,
+            amount=self.money(component.amount),
+        )
         for name in component.measures:
             self.measure(name, 1)
         for gate in component.gates:
@@ -329,10 +389,13 @@ class _Writer:
             self.modifier(modifier)
         if component.exact != component.amount:
             self.say(
-                1, "rounding", mode=self.t["modes"][self.plan.rounding_mode],
-                quantum=fmt.number(self.plan.quantum), exact=self.money(component.exact),
+                1,
+                "rounding",
+                mode=self.t["modes"][self.plan.rounding_mode],
+                quantum=fmt.number(self.plan.quantum),
+                exact=self.money(component.exact),
                 amount=self.money(component.amount),
-            )  # fmt: skip
+            )
 
     def modifier(self, modifier: tr.ModifierStep) -> None:
         limit = self.step_value(modifier.expr)
@@ -348,9 +411,14 @@ class _Writer:
         result = self.result
         plan = self.plan
         self.say(
-            0, "title", name=result.name, id=result.participant_id, plan=plan.name,
-            start=fmt.date(plan.period_start), end=fmt.date(plan.period_end),
-        )  # fmt: skip
+            0,
+            "title",
+            name=result.name,
+            id=result.participant_id,
+            plan=plan.name,
+            start=fmt.date(plan.period_start),
+            end=fmt.date(plan.period_end),
+        )
         self.say(0, "total_first", amount=self.money(result.total))
         for number, component in enumerate(result.trace.components, 1):
             self.raw(0, "")
@@ -362,9 +430,11 @@ class _Writer:
         else:
             self.say(0, "total_none", amount=self.money(result.total))
         return Statement(
-            lang=self.lang, participant_id=result.participant_id, total=result.total,
+            lang=self.lang,
+            participant_id=result.participant_id,
+            total=result.total,
             lines=tuple(self.lines),
-        )  # fmt: skip
+        )
 
 
 def _name_of(step: tr.Step) -> str | None:

@@ -31,8 +31,9 @@ def _payouts_csv(result: incentive.RunResult) -> str:
     names = [c.name for c in result.participants[0].components]
     lines = [",".join(["participant_id", *names, "total"])]
     for p in result.participants:
-        lines.append(",".join([p.participant_id, *(str(c.amount) for c in p.components),
-                               str(p.total)]))  # fmt: skip
+        lines.append(
+            ",".join([p.participant_id, *(str(c.amount) for c in p.components), str(p.total)])
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -1,0 +1,177 @@
+"""Benchmark: incentive against the hand-written Decimal baseline, interleaved in one run.
+
+    python benchmarks/run.py [--reps 1000] [--deals 100000] [--rounds 5] [--shared ../shared]
+
+Generates the reference data with the shared generator (needs numpy), then runs, in
+alternating rounds and each in a fresh process, the baseline
+(shared/bench/baselines/handwritten_decimal.py) and incentive on benchmarks/ae_q3_v1.rules
+(CSV files → per-participant results, explanation trace recorded).  Prints medians, the
+ratio, participants per second, peak memory, and checks incentive's commission and bonus
+against the baseline's, rep by rep, to the cent.  Never imported by tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import statistics
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PLAN = HERE / "ae_q3_v1.rules"
+
+
+def _incentive_once(data: Path, dump: Path | None) -> dict[str, object]:
+    """Run inside a child process: time incentive from CSV files to results."""
+    import resource
+
+    import incentive
+
+    t0 = time.perf_counter()
+    plan = incentive.load_plan(PLAN)
+    t1 = time.perf_counter()
+    inputs = incentive.load_inputs(plan.checked, data / "reps.csv", {"deal": data / "deals.csv"})
+    t2 = time.perf_counter()
+    result = incentive.evaluate_inputs(plan, inputs)
+    t3 = time.perf_counter()
+    if dump is not None:
+        with dump.open("w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["rep_id", "base", "commission", "bonus", "total"])
+            for p in result.participants:
+                writer.writerow([p.participant_id, *(c.amount for c in p.components), p.total])
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "impl": "incentive",
+        "setup_s": t1 - t0,
+        "load_s": t2 - t1,
+        "eval_s": t3 - t2,
+        "total_s": t3 - t0,
+        "eval_us_per_participant": (t3 - t2) / max(1, len(result.participants)) * 1e6,
+        "participants": len(result.participants),
+        "peak_mb": peak_kib / 1024,
+        "sum_total": str(result.total),
+    }
+
+
+def _child(args: list[str]) -> dict[str, object]:
+    """Run a Python child process; merge the JSON objects it prints, one per line."""
+    out = subprocess.run([sys.executable, *args], check=True, capture_output=True, text=True).stdout
+    record: dict[str, object] = {}
+    for line in out.splitlines():
+        if line.startswith("{"):
+            record |= json.loads(line)
+    return record
+
+
+def _baseline(shared: Path, data: Path, dump: Path | None = None) -> dict[str, object]:
+    script = shared / "bench" / "baselines" / "handwritten_decimal.py"
+    args = [str(script), "--data", str(data)] + (["--dump", str(dump)] if dump else [])
+    # Run the baseline unchanged, then report the process's peak memory after it.
+    wrapper = (
+        "import json, resource, runpy, sys\n"
+        f"sys.argv = {args!r}\n"
+        "runpy.run_path(sys.argv[0], run_name='__main__')\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "print(json.dumps({'peak_mb': peak}))\n"
+    )
+    return _child(["-c", wrapper])
+
+
+def _cents(text: str) -> int:
+    return int(Decimal(text) * 100)
+
+
+def _compare(ours: Path, theirs: Path, reps: Path) -> tuple[int, int, int]:
+    """(reps compared, commission/bonus mismatches, base mismatches among non-new-hires)."""
+    with theirs.open() as f:
+        base_rows = {row["rep_id"]: row for row in csv.DictReader(f)}
+    with reps.open() as f:
+        hired = {row["rep_id"]: row["hire_date"] >= "2026-07-01" for row in csv.DictReader(f)}
+    mismatches = base_mismatches = compared = 0
+    with ours.open() as f:
+        for row in csv.DictReader(f):
+            other = base_rows[row["rep_id"]]
+            compared += 1
+            for name in ("commission", "bonus"):
+                if _cents(row[name]) != int(other[name]):
+                    mismatches += 1
+            if not hired[row["rep_id"]] and _cents(row["base"]) != int(other["base"]):
+                base_mismatches += 1
+    return compared, mismatches, base_mismatches
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=1000)
+    parser.add_argument("--deals", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--shared", type=Path, default=HERE.parent.parent / "shared")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--dump", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child is not None:
+        print(json.dumps(_incentive_once(args.child, args.dump)))
+        return 0
+
+    data = HERE / "data" / f"r{args.reps}_d{args.deals}"
+    if not (data / "deals.csv").exists():
+        subprocess.run(
+            [
+                sys.executable,
+                str(args.shared / "bench" / "gen.py"),
+                "--reps",
+                str(args.reps),
+                "--deals",
+                str(args.deals),
+                "--out",
+                str(data),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    ours_dump, theirs_dump = data / "incentive.csv", data / "baseline.csv"
+    runs: dict[str, list[dict[str, object]]] = {"baseline": [], "incentive": []}
+    for number in range(args.rounds):
+        dump = number == 0
+        runs["baseline"].append(_baseline(args.shared, data, theirs_dump if dump else None))
+        child = [str(Path(__file__)), "--child", str(data)]
+        runs["incentive"].append(_child(child + (["--dump", str(ours_dump)] if dump else [])))
+
+    def median(impl: str, key: str) -> float:
+        return statistics.median(float(str(r[key])) for r in runs[impl])
+
+    base_total, ours_total = median("baseline", "total_s"), median("incentive", "total_s")
+    compared, mismatches, base_mismatches = _compare(ours_dump, theirs_dump, data / "reps.csv")
+    participants = int(str(runs["incentive"][0]["participants"]))
+    print(f"data: {args.reps} reps, {args.deals} deals; {args.rounds} interleaved rounds, medians")
+    print(
+        f"  hand-written Decimal (whole plan):  {base_total:8.3f} s   "
+        f"peak {median('baseline', 'peak_mb'):6.0f} MB"
+    )
+    print(
+        f"  incentive (base, commission, bonus): {ours_total:7.3f} s   "
+        f"peak {median('incentive', 'peak_mb'):6.0f} MB"
+    )
+    print(
+        f"    of which: setup {median('incentive', 'setup_s'):.3f} s, "
+        f"read+validate {median('incentive', 'load_s'):.3f} s, "
+        f"evaluate {median('incentive', 'eval_s'):.3f} s "
+        f"({median('incentive', 'eval_us_per_participant'):.1f} µs per participant)"
+    )
+    print(f"  ratio incentive / baseline: {ours_total / base_total:.2f}")
+    print(f"  participants per second (incentive, end to end): {participants / ours_total:,.0f}")
+    print(
+        f"  checked against the baseline: {compared} reps, commission and bonus mismatches: "
+        f"{mismatches}; base mismatches (reps not hired in the quarter): {base_mismatches}"
+    )
+    return 1 if mismatches or base_mismatches else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
