@@ -1,0 +1,1 @@
+"""The plan language: grammar, parser to a typed AST, and semantic checks (no evaluation)."""

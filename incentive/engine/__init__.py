@@ -1,0 +1,1 @@
+"""Evaluation: records, compiled plans, the run over a population, results and traces."""

@@ -1,0 +1,1 @@
+"""Explanations: statements built from a trace, rendered in English or Chinese."""

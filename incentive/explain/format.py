@@ -66,6 +66,7 @@ def money(value: Exact, currency: str, quantum: Decimal) -> str:
     '¥12,345.60'
     >>> money(Decimal("5739.195"), "CNY", Decimal("0.01"))
     '¥5,739.195'
+    >>> from fractions import Fraction
     >>> money(Fraction(-1, 3), "USD", Decimal("0.01"))
     '-$0.333333'
     """
@@ -83,6 +84,7 @@ def money(value: Exact, currency: str, quantum: Decimal) -> str:
 def percent(value: Exact, *, fixed: bool = True) -> str:
     """A share as a percentage: ``RATIO_PLACES`` places when computed, or exact.
 
+    >>> from fractions import Fraction
     >>> percent(Fraction(609601, 600000))
     '101.600167%'
     >>> percent(Decimal("0.5"), fixed=False)
@@ -100,6 +102,7 @@ def percent(value: Exact, *, fixed: bool = True) -> str:
 def number(value: Exact) -> str:
     """A plain number, exact when it ends within `RATIO_PLACES` places.
 
+    >>> from fractions import Fraction
     >>> number(Decimal("4.20")), number(Fraction(2, 3))
     ('4.2', '0.666667')
     """

@@ -1,0 +1,109 @@
+"""Parser: the grammar is conflict-free, literals become exact values, limits hold."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from lark import Lark
+
+import incentive
+from incentive.dsl import ast
+from incentive.dsl.parser import MAX_DEPTH, decode_plan, parse_plan
+from incentive.errors import PlanSyntaxError
+from tests.helpers import EXAMPLES
+
+HEADER = 'plan "t"\ncurrency CNY\nperiod 2026-07-01 to 2026-09-30\n'
+
+
+def test_grammar_is_lalr_without_conflicts() -> None:
+    grammar = resources.files("incentive.dsl").joinpath("grammar.lark").read_text("utf-8")
+    Lark(grammar, parser="lalr", lexer="contextual", strict=True)
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*/plan.rules")), ids=lambda p: p.parent.name)
+def test_examples_parse(path: Path) -> None:
+    plan = parse_plan(path.read_text(encoding="utf-8"), filename=str(path))
+    assert plan.components
+
+
+def test_percent_literal_is_a_rate_not_the_number() -> None:
+    plan = parse_plan(HEADER + "component c = 5% * 100", filename="t.rules")
+    body = plan.components[0].body
+    assert isinstance(body, ast.Arithmetic)
+    assert isinstance(body.left, ast.Percent)
+    assert body.left.value == Decimal("0.05")
+
+
+def test_numbers_are_read_from_their_text() -> None:
+    plan = parse_plan(HEADER + "component c = 0.1 + 0.2", filename="t.rules")
+    body = plan.components[0].body
+    assert isinstance(body, ast.Arithmetic) and isinstance(body.left, ast.Number)
+    assert body.left.value == Decimal("0.1")
+
+
+def test_labels_are_split_by_script() -> None:
+    plan = parse_plan(HEADER + 'component c "底薪" / "Base pay" = 1', filename="t.rules")
+    label = plan.components[0].label
+    assert label is not None
+    assert (label.en, label.zh) == ("Base pay", "底薪")
+
+
+def test_spans_point_at_the_text() -> None:
+    plan = parse_plan(HEADER + "component commission = 5", filename="t.rules")
+    span = plan.components[0].span
+    assert (span.file, span.line, span.column) == ("t.rules", 4, 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        pytest.param("\x00", "P100", id="nul"),
+        pytest.param("measure x = " + "1" * 500, "P105", id="huge-number"),
+        pytest.param('plan "' + "x" * 100_000 + '"', "P105", id="huge-text"),
+        pytest.param("# " + "x" * 300_000, "P105", id="huge-file"),
+        pytest.param("measure x = " + "-" * (MAX_DEPTH + 5) + "1", "P105", id="deep-negation"),
+        pytest.param("measure x = " + "(1+" * 200 + "1" + ")" * 200, "P105", id="deep-parens"),
+        pytest.param("measure x = __import__('os')", "P101", id="python-call"),
+        pytest.param("measure x = open(\"/etc/passwd\")", "P101", id="open-file"),
+    ],
+)
+def test_hostile_plans_are_refused_quickly(text: str, code: str) -> None:
+    with pytest.raises(PlanSyntaxError) as info:
+        parse_plan(HEADER + text, filename="t.rules")
+    assert info.value.diagnostics[0].code == code
+
+
+def test_invalid_utf8_is_reported_with_its_position() -> None:
+    with pytest.raises(PlanSyntaxError) as info:
+        decode_plan(b'plan "ok"\ncurrency \xff', "t.rules")
+    diagnostic = info.value.diagnostics[0]
+    assert (diagnostic.code, diagnostic.span.line, diagnostic.span.column) == ("P100", 2, 10)
+
+
+def test_a_missing_comma_in_a_field_list_is_named() -> None:
+    text = HEADER + "participant fields: quota money\n    base money\n"
+    with pytest.raises(PlanSyntaxError) as info:
+        parse_plan(text, filename="t.rules")
+    diagnostic = info.value.diagnostics[0]
+    assert diagnostic.code == "P104"
+    assert (diagnostic.span.line, diagnostic.span.column) == (5, 5)
+    assert "'base'" in diagnostic.message
+
+
+def test_load_plan_accepts_text_and_caches_it() -> None:
+    text = (EXAMPLES / "account_executive" / "plan.rules").read_text(encoding="utf-8")
+    first = incentive.load_plan(text, filename="ae.rules")
+    assert incentive.load_plan(text, filename="ae.rules") is first
+
+
+def test_python_attributes_are_unknown_names_not_attributes() -> None:
+    text = (
+        HEADER + "deal fields: deal_id id, owner participant, amount money\n"
+        "measure x = sum of deal.__class__\ncomponent c = x"
+    )
+    with pytest.raises(incentive.PlanCheckError) as info:
+        incentive.load_plan(text, filename="t.rules")
+    assert [d.code for d in info.value.diagnostics] == ["P203"]

@@ -1,0 +1,158 @@
+"""Records: every bad row is reported with file, row, field and value; nothing is lost."""
+
+from __future__ import annotations
+
+import json
+import random
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import incentive
+from incentive.errors import RecordError
+
+PLAN = """
+plan "t"
+currency CNY
+period 2026-07-01 to 2026-09-30
+participant fields: quota money, csat score 0..100, share percent
+deal fields: deal_id id, owner participant, amount money, closed_on date, status text
+measure revenue = sum of deal.amount where status = "won" and closed_on in period
+component commission = revenue * 10%
+"""
+
+PEOPLE = [
+    {"id": "R-1", "quota": "1000.00", "csat": "90", "share": "50%"},
+    {"id": "R-2", "quota": "2000.00", "csat": "70", "share": "12.5%"},
+]
+
+
+def _plan() -> incentive.CompiledPlan:
+    return incentive.load_plan(PLAN, filename="t.rules")
+
+
+def _deal(n: int, **changes: Any) -> dict[str, Any]:
+    row = {
+        "deal_id": f"D-{n}",
+        "owner": "R-1",
+        "amount": "100.00",
+        "closed_on": "2026-08-01",
+        "status": "won",
+    }
+    row.update(changes)
+    return row
+
+
+@pytest.mark.parametrize(
+    ("changes", "code", "field", "reason"),
+    [
+        pytest.param({"amount": "12,34O.00"}, "R401", "amount", "is not a decimal number", id="ocr"),
+        pytest.param({"amount": "-5.00"}, "R406", "amount", "is negative", id="negative"),
+        pytest.param({"amount": 0.1}, "R401", "amount", "floating-point", id="float"),
+        pytest.param({"amount": "1e9"}, "R401", "amount", "is not a decimal number", id="exponent"),
+        pytest.param({"amount": "NaN"}, "R401", "amount", "is not a decimal number", id="nan"),
+        pytest.param({"closed_on": "2026-02-30"}, "R401", "closed_on", "is not a date", id="date"),
+        pytest.param({"closed_on": "01/08/2026"}, "R401", "closed_on", "is not a date", id="us"),
+        pytest.param({"owner": "R-9"}, "R404", "owner", "is not a participant", id="unknown"),
+        pytest.param({"deal_id": ""}, "R402", "deal_id", "is empty", id="empty-id"),
+    ],
+)
+def test_a_bad_value_is_reported_with_row_field_and_value(
+    changes: dict[str, Any], code: str, field: str, reason: str
+) -> None:
+    with pytest.raises(RecordError) as info:
+        incentive.evaluate(_plan(), PEOPLE, {"deal": [_deal(1), _deal(2, **changes)]})
+    [problem] = info.value.problems
+    assert (problem.code, problem.row, problem.field) == (code, 2, field)
+    assert reason in problem.reason
+    assert "nobody was paid" in str(info.value)
+
+
+def test_a_missing_column_is_reported() -> None:
+    row = _deal(1)
+    del row["amount"]
+    with pytest.raises(RecordError) as info:
+        incentive.evaluate(_plan(), PEOPLE, {"deal": [row]})
+    assert [(p.code, p.field, p.reason) for p in info.value.problems] == [
+        ("R402", "amount", "is missing")
+    ]
+
+
+def test_duplicate_record_ids_and_participants() -> None:
+    people = [*PEOPLE, dict(PEOPLE[0])]
+    with pytest.raises(RecordError) as info:
+        incentive.evaluate(_plan(), people, {"deal": [_deal(1), _deal(1)]})
+    assert sorted(p.code for p in info.value.problems) == ["R403", "R407"]
+
+
+def test_participant_values_are_checked_against_their_types() -> None:
+    people = [{"id": "R-1", "quota": "1000", "csat": "101", "share": "0.5"}]
+    with pytest.raises(RecordError) as info:
+        incentive.evaluate(_plan(), people, {"deal": []})
+    reasons = {p.field: p.reason for p in info.value.problems}
+    assert "outside the score range 0..100" in reasons["csat"]
+    assert "% sign" in reasons["share"]
+
+
+def test_csv_rows_are_numbered_as_lines(tmp_path: Path) -> None:
+    deals = tmp_path / "deals.csv"
+    deals.write_text(
+        "deal_id,owner,amount,closed_on,status\n"
+        "D-1,R-1,100.00,2026-08-01,won\n"
+        "D-2,R-1,12,34O.00,2026-08-01,won\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(RecordError) as info:
+        incentive.evaluate(_plan(), PEOPLE, {"deal": deals})
+    assert info.value.problems[0].render().startswith(f"{deals}:3:")
+
+
+def test_json_numbers_are_read_exactly(tmp_path: Path) -> None:
+    deals = tmp_path / "deals.json"
+    deals.write_text(json.dumps([_deal(1, amount=None)]).replace("null", "0.1"), "utf-8")
+    result = incentive.evaluate(_plan(), PEOPLE, {"deal": deals})
+    assert result.participant("R-1").total == Decimal("0.01")
+
+
+def test_skip_invalid_pays_the_rest_and_lists_the_rejected() -> None:
+    deals = [_deal(1), _deal(2, amount="x"), _deal(3, owner="nobody")]
+    result = incentive.evaluate(_plan(), PEOPLE, {"deal": deals}, skip_invalid=True)
+    assert result.participant("R-1").total == Decimal("10.00")
+    assert [d.status for d in result.dispositions] == ["counted", "rejected", "rejected"]
+    assert len(result.rejected) == 2
+
+
+def test_ten_thousand_records_with_a_few_hundred_bad_reconcile_exactly() -> None:
+    rng = random.Random(20260701)
+    deals: list[dict[str, Any]] = []
+    bad = 0
+    for n in range(10_000):
+        row = _deal(
+            n,
+            owner=rng.choice(["R-1", "R-2"]),
+            amount=f"{rng.randint(100, 999_999) / 100:.2f}",
+            closed_on=rng.choice(["2026-06-30", "2026-07-01", "2026-09-30", "2026-10-01"]),
+            status=rng.choice(["won", "won", "lost"]),
+        )
+        if rng.random() < 0.03:
+            bad += 1
+            row[rng.choice(["amount", "closed_on", "owner"])] = rng.choice(["", "12,3O", "n/a"])
+        deals.append(row)
+    result = incentive.evaluate(_plan(), PEOPLE, {"deal": deals}, skip_invalid=True)
+    summary = result.records
+    assert 200 <= bad <= 400
+    assert summary.read == 10_000
+    assert summary.rejected == bad
+    assert summary.read == summary.counted + summary.excluded + summary.rejected
+    assert sum(summary.excluded_by_rule.values()) == summary.excluded
+    assert sorted(d.record_id for d in result.dispositions) == sorted(r["deal_id"] for r in deals)
+    counted = {d.record_id for d in result.dispositions if d.status == "counted"}
+    for pid in ("R-1", "R-2"):
+        revenue = sum(
+            (Decimal(r["amount"]) for r in deals if r["deal_id"] in counted and r["owner"] == pid),
+            Decimal(0),
+        )
+        expected = (revenue * Decimal("0.1")).quantize(Decimal("0.01"))
+        assert result.participant(pid).total == expected

@@ -1,0 +1,104 @@
+"""Statements: every formula line recomputes from the numbers it shows, to the cent."""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pytest
+
+from incentive.explain import format as fmt
+from incentive.explain.statement import _zh_number
+from tests.helpers import EXAMPLES
+
+STATEMENTS = sorted(EXAMPLES.glob("*/expected/statements.*.txt"))
+_TERM = re.compile(r"(-?[¥$€£]?-?[\d,]+(?:\.\d+)?%?)|([×÷+−])")
+CENT = Decimal("0.01")
+
+
+def _number(text: str) -> tuple[Decimal, str]:
+    unit = "%" if text.endswith("%") else ("money" if "¥" in text else "number")
+    value = Decimal(re.sub(r"[¥$€£,%]", "", text))
+    return (value / 100 if unit == "%" else value), unit
+
+
+def _evaluate(left: str) -> Decimal | None:
+    """Evaluate 'Label ¥1.00 × 3% + …' from the numbers shown, × ÷ before + −."""
+    tokens = [m.group(0) for m in _TERM.finditer(left)]
+    if not tokens or tokens[0] in "×÷+−" or any(
+        a not in "×÷+−" and b not in "×÷+−" for a, b in zip(tokens, tokens[1:], strict=False)
+    ):
+        return None
+    terms: list[Decimal] = []
+    signs: list[int] = [1]
+    current = _number(tokens[0])[0]
+    for op, operand in zip(tokens[1::2], tokens[2::2], strict=True):
+        value = _number(operand)[0]
+        if op == "×":
+            current *= value
+        elif op == "÷":
+            current /= value
+        else:
+            terms.append(current)
+            signs.append(1 if op == "+" else -1)
+            current = value
+    terms.append(current)
+    return sum((s * t for s, t in zip(signs, terms, strict=True)), Decimal(0))
+
+
+def _formula_lines(text: str) -> list[tuple[str, str]]:
+    out = []
+    for line in text.splitlines():
+        body = re.sub(r"\s+[（(](?:plan line|规则第)\s*\d+\s*行?[)）]$", "", line.strip())
+        if body.count(" = ") != 1 or not re.search(r"[×÷]|\+", body):
+            continue
+        left, right = body.split(" = ")
+        left = left.split("：")[-1].split(": ")[-1]
+        right = right.split("；")[0].split(";")[0].rstrip("。.")
+        if re.fullmatch(r"-?¥?[\d,]+(\.\d+)?%?", right):
+            out.append((left, right))
+    return out
+
+
+@pytest.mark.parametrize("path", STATEMENTS, ids=lambda p: f"{p.parent.parent.name}-{p.name}")
+def test_every_formula_recomputes_from_the_numbers_shown(path: Path) -> None:
+    checked = 0
+    for left, right in _formula_lines(path.read_text(encoding="utf-8")):
+        computed = _evaluate(left)
+        if computed is None:
+            continue
+        shown, unit = _number(right)
+        if unit == "%":
+            assert abs(computed - shown) <= Decimal("0.00000002"), (left, right)
+        else:
+            assert computed.quantize(CENT, ROUND_HALF_UP) == shown.quantize(
+                CENT, ROUND_HALF_UP
+            ), (left, right)
+        checked += 1
+    assert checked >= 3
+
+
+@pytest.mark.parametrize("path", STATEMENTS, ids=lambda p: f"{p.parent.parent.name}-{p.name}")
+def test_component_lines_add_up_to_each_total(path: Path) -> None:
+    statements = re.split(r"\n(?=\S[^\n]* · )", path.read_text(encoding="utf-8"))
+    assert len(statements) >= 3
+    for statement in statements:
+        lines = statement.strip().splitlines()
+        amounts = [
+            _number(m.group(1))[0]
+            for line in lines
+            if (m := re.match(r"^(?:\d+\.|[一二三四五六七八九十]+、).*?[:：]\s*(-?¥[\d,.]+)", line))
+        ]
+        total = _number(re.split(r"[:：]", lines[1])[-1].strip())[0]
+        assert sum(amounts, Decimal(0)) == total
+
+
+def test_money_is_formatted_for_people() -> None:
+    assert fmt.money(Decimal("12345.6"), "CNY", CENT) == "¥12,345.60"
+    assert fmt.money(Decimal("-0.5"), "USD", CENT) == "-$0.50"
+    assert fmt.money(Decimal("7"), "CHF", CENT) == "CHF 7.00"
+
+
+def test_chinese_ordinals() -> None:
+    assert [_zh_number(n) for n in (1, 9, 10, 11, 20, 23)] == ["一", "九", "十", "十一", "二十", "二十三"]

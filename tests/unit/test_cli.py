@@ -1,0 +1,111 @@
+"""The command line: exit codes, messages with positions, and no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from incentive.cli import main
+from tests.helpers import EXAMPLES
+
+AE = EXAMPLES / "account_executive"
+
+
+def test_check_ok(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(AE / "plan.rules")]) == 0
+    assert capsys.readouterr().out.startswith("ok: ")
+
+
+def test_check_reports_every_error_with_a_caret(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = tmp_path / "bad.rules"
+    text = (AE / "plan.rules").read_text(encoding="utf-8")
+    plan.write_text(text.replace("revenue / quota", "revnue / quota").replace("60%,", "50%,"))
+    assert main(["check", str(plan)]) == 1
+    err = capsys.readouterr().err
+    assert f"{plan}:23:" in err and "did you mean 'revenue'?" in err
+    assert "error[P304]" in err and "^" in err
+    assert "2 errors" in err
+
+
+def test_check_json_for_editors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plan = tmp_path / "bad.rules"
+    plan.write_text('plan "x"\ncurrency cny\n', encoding="utf-8")
+    assert main(["check", str(plan), "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is False
+    assert [d["code"] for d in report["diagnostics"]][:1] == ["P206"]
+    assert all({"line", "column", "hint", "message"} <= set(d) for d in report["diagnostics"])
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "csv"])
+def test_run_formats(fmt: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(AE), "--format", fmt]) == 0
+    out = capsys.readouterr().out
+    if fmt == "json":
+        data = json.loads(out)
+        assert data["total"] == "182780.05"
+        assert data["records"]["read"] == 13
+    elif fmt == "csv":
+        assert out.splitlines()[0] == "participant_id,name,base,commission,bonus,total"
+        assert "R-104,Wang Fang,36000.00,10884.04,9536.01,56420.05" in out
+    else:
+        assert "¥56,420.05" in out and "13 read = 8 counted + 5 excluded" in out
+
+
+def test_explain_in_chinese(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", str(AE), "--participant", "R-104", "--lang", "zh"]) == 0
+    assert "应发合计：¥56,420.05" in capsys.readouterr().out
+
+
+def test_explicit_files_and_kinds(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["run", str(AE / "plan.rules"), "--participants", str(AE / "participants.csv")]
+    assert main([*args, "--records", f"deal={AE / 'deals.csv'}", "--format", "csv"]) == 0
+    assert main([*args, "--records", f"meeting={AE / 'deals.csv'}"]) == 2
+    assert "no record kind 'meeting'" in capsys.readouterr().err
+
+
+def test_bad_records_exit_1_with_row_field_and_value(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deals = tmp_path / "deals.csv"
+    text = (AE / "deals.csv").read_text(encoding="utf-8")
+    deals.write_text(text.replace("88000.00", "88OOO.00", 1), encoding="utf-8")
+    args = ["run", str(AE / "plan.rules"), "--participants", str(AE / "participants.csv")]
+    assert main([*args, "--records", str(deals)]) == 1
+    err = capsys.readouterr().err
+    assert f"{deals}:2: error[R401]: field 'amount': '88OOO.00' is not a decimal number" in err
+    assert main([*args, "--records", str(deals), "--skip-invalid"]) == 0
+    captured = capsys.readouterr()
+    assert "1 rejected records" in captured.err and "R-104" in captured.out
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", str(AE), "--participant", "R-999"]) == 2
+    assert "no participant 'R-999'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main(["run"])
+    assert info.value.code == 2
+
+
+def test_missing_plan_file_is_a_user_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "does/not/exist.rules"]) == 1
+    assert "cannot read the plan" in capsys.readouterr().err
+
+
+def test_the_installed_command_never_shows_a_traceback(tmp_path: Path) -> None:
+    plan = tmp_path / "bad.rules"
+    plan.write_bytes(b'plan "x"\n\xff\xfe')
+    done = subprocess.run(
+        [sys.executable, "-m", "incentive.cli", "check", str(plan)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and "not valid UTF-8" in done.stderr
