@@ -334,7 +334,9 @@ class _Writer:
                 self.say(indent + 1, "tier_not_reached", range=padded)
         if step.mode == "marginal" and sum(1 for s in step.slices if s.reached) > 1:
             self.say(indent, "tiers_total", value=self.money(step.value))
-        if step.to_next is not None:
+        if step.to_next is None:
+            self.say(indent, "tier_top")
+        else:
             following = step.slices[step.reached + 1]
             self.say(
                 indent,
@@ -342,8 +344,16 @@ class _Writer:
                 gap=self.value(step.to_next, unit),
                 measure=measure_label,
                 rate=following.rate_text,
-                bound=following.lower_text,
+                bound=self._bound_text(step, following),
             )
+
+    def _bound_text(self, step: tr.TierStep, tier: tr.TierSlice) -> str:
+        """Where a tier starts: '150% of Quota' against a target, else the amount."""
+        if step.against is None:
+            return self.value(tier.lower, step.measure.unit)
+        name = _name_of(step.against)
+        target = self.label(name) if name else self.formula(step.against)
+        return self.t.text("tier_bound").format(share=tier.lower_text, target=target)
 
     @staticmethod
     def _top(step: tr.TierStep, s: tr.TierSlice) -> Any:
