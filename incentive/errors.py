@@ -28,7 +28,7 @@ CODES: Final[dict[str, str]] = {
     "P203": "an unknown record kind or record field",
     "P204": "a value of the wrong kind where another is needed",
     "P205": "definitions that depend on each other in a cycle",
-    "P206": "a header line is missing or given twice",
+    "P206": "a header line is missing or given twice, or the plan has no component",
     "P207": "an invalid header value (currency, period, rounding)",
     "P208": "a record kind without exactly one id field and one participant field",
     "P301": "a tier table with a gap, an overlap or boundaries out of order",
@@ -169,7 +169,8 @@ class RecordProblem:
 
     def render(self) -> str:
         """``file:row: field 'f': 'value' reason`` in one line."""
-        where = f"{self.file}:{self.row}"
+        # Row 0 means the whole file (it cannot be read): there is no row to point at.
+        where = f"{self.file}:{self.row}" if self.row > 0 else self.file
         if self.field is None:
             return f"{where}: error[{self.code}]: {self.reason}"
         shown = "" if self.value is None else f"{_quote(self.value)} "
@@ -188,10 +189,14 @@ class RecordError(IncentiveError):
         self.problems: tuple[RecordProblem, ...] = tuple(problems)
         count = len(self.problems)
         lines = [p.render() for p in self.problems]
-        lines.append(
-            f"{count} bad record{'s' if count != 1 else ''}; nobody was paid "
-            "(fix the rows, or run with --skip-invalid to pay the rest and list them)"
-        )
+        if any(p.code == "R405" for p in self.problems):
+            # An unreadable input stops the run before any row is checked: skipping cannot help.
+            lines.append("nobody was paid (fix the input and run again)")
+        else:
+            lines.append(
+                f"{count} bad record{'s' if count != 1 else ''}; nobody was paid "
+                "(fix the rows, or run with --skip-invalid to pay the rest and list them)"
+            )
         super().__init__("\n".join(lines))
 
 

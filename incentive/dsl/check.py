@@ -64,6 +64,8 @@ class CheckedPlan:
     rounding_mode: RoundingMode
     quantum: Decimal
     participant_fields: Mapping[str, ast.FieldDecl]
+    #: the participants' id column: the field declared ``id``, else ``id``
+    participant_id_field: str
     record_kinds: Mapping[str, RecordKindInfo]
     measures: Mapping[str, ast.Measure]
     measure_order: tuple[str, ...]
@@ -103,6 +105,7 @@ class _Report:
     references: dict[ast.Expr, Reference] = field(default_factory=dict)
     measure_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
     in_progress: set[str] = field(default_factory=set)
+    participant_id_field: str = "id"
 
     def error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(code, "error", message, span, hint))
@@ -185,7 +188,21 @@ def check_declarations(plan: ast.Plan, report: _Report) -> None:
     for group in plan.participant_fields:
         for decl in group:
             _check_field(decl, report)
-            if decl.name in ("id", "name"):
+            if decl.kind == "participant":
+                report.error(
+                    "P204", f"participant field '{decl.name}' cannot refer to a participant",
+                    decl.span, hint="declare it as text, or move it to a record kind",
+                )  # fmt: skip
+            elif decl.kind == "id" and report.participant_id_field != "id":
+                report.error(
+                    "P202", f"participants already have the id field "
+                    f"'{report.participant_id_field}'", decl.span,
+                    hint="declare one id field for participants",
+                )  # fmt: skip
+            elif decl.kind == "id":
+                report.participant_id_field = decl.name
+                report.participant_fields[decl.name] = decl
+            elif decl.name in ("id", "name"):
                 report.error(
                     "P202", f"'{decl.name}' is always a participant field and need not be declared",
                     decl.span, hint=f"remove '{decl.name}' from the participant fields",
@@ -210,7 +227,7 @@ def check_declarations(plan: ast.Plan, report: _Report) -> None:
             report.error(
                 "P208",
                 f"record kind '{kind.name}' needs exactly one 'id' field and one 'participant' "
-                f"field (it has {len(ids)} and {len(owners)})",
+                f"field (it has {len(ids)} 'id' and {len(owners)} 'participant')",
                 kind.span,
                 hint=f"declare e.g. '{kind.name}_id id' and 'owner participant'",
             )
@@ -285,9 +302,15 @@ def check_expressions(plan: ast.Plan, report: _Report) -> None:
                 )  # fmt: skip
             elif modifier.kind != "gate" and unit not in _NUMERIC:
                 report.error(
-                    "P204", f"'{modifier.kind}' needs a number, not {_a(unit)}",
-                    modifier.expr.span,
+                    "P204", f"'{_MODIFIER_WORDS[modifier.kind]}' needs a number, not {_a(unit)}",
+                    modifier.expr.span, hint="use a numeric field or measure here",
                 )  # fmt: skip
+
+
+#: Modifiers as the plan spells them, for messages.
+_MODIFIER_WORDS: Final[dict[str, str]] = {
+    "cap": "capped at", "floor": "floored at", "multiplier": "multiplied by", "gate": "only when",
+}  # fmt: skip
 
 
 def _a(unit: str) -> str:
@@ -346,7 +369,7 @@ def _infer_node(node: ast.Expr, report: _Report, scope: _Scope, expected: Unit |
         elif left not in _NUMERIC and node.op not in ("=", "!=") and left != "date":
             report.error(
                 "P204", f"'{node.op}' does not apply to {_a(left)}", node.span,
-                hint="texts can only be compared with = and !=",
+                hint="compare texts only with = or !=",
             )  # fmt: skip
         return "bool"
     if isinstance(node, ast.InPeriod):
@@ -374,8 +397,8 @@ def _infer_node(node: ast.Expr, report: _Report, scope: _Scope, expected: Unit |
     if isinstance(node, ast.Bound):
         unit = _infer(node.operand, report, scope, expected)
         limit = _infer(node.limit, report, scope, unit)
-        _require_numeric(node.operand, unit, report, f"'{node.kind}ped at'")
-        _require_numeric(node.limit, limit, report, f"'{node.kind}ped at'")
+        _require_numeric(node.operand, unit, report, f"'{_MODIFIER_WORDS[node.kind]}'")
+        _require_numeric(node.limit, limit, report, f"'{_MODIFIER_WORDS[node.kind]}'")
         return unit
     if isinstance(node, ast.Call):
         units = [_infer(arg, report, scope, expected) for arg in node.args]
@@ -662,7 +685,9 @@ def check_cycles(plan: ast.Plan, report: _Report) -> None:
             cycle = [*path[path.index(name) :], name]
             measure = report.measures[name]
             report.error(
-                "P205", "measures depend on each other in a cycle: " + " → ".join(cycle),
+                "P205",
+                "measures depend on each other in a cycle: "
+                + " → ".join(f"'{step}'" for step in cycle),
                 measure.span, hint="define one of them without the others",
             )  # fmt: skip
             return
@@ -774,6 +799,7 @@ def check_plan(plan: ast.Plan) -> CheckedPlan:
         rounding_mode=report.rounding_mode,
         quantum=report.quantum,
         participant_fields=report.participant_fields,
+        participant_id_field=report.participant_id_field,
         record_kinds=report.record_kinds,
         measures=report.measures,
         measure_order=tuple(report.measure_order),

@@ -67,12 +67,18 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, filename: str) -> Di
         span = _line_span(filename, error.line, error.column)
         hint = "remove it, or put it inside a quoted text"
         if char == "'":
-            hint = 'texts are written in double quotes: "won"'
+            hint = 'write texts in double quotes, e.g. "won"'
         elif char in "¥$€£":
             hint = "write amounts as plain numbers (10000); the plan's currency applies"
         elif char == ",":
             hint = "write numbers without thousands separators (10000 or 10_000)"
-        return Diagnostic("P103", "error", f"unexpected character {char!r}", span, hint=hint)
+        if char == "'":
+            shown = '"\'"'  # ''' would not read as a quoted quote
+        elif char.isprintable():
+            shown = f"'{char}'"
+        else:  # a no-break space or a control code: invisible, so name it by code point
+            shown = f"U+{ord(char):04X}"
+        return Diagnostic("P103", "error", f"unexpected character {shown}", span, hint=hint)
     if isinstance(error, UnexpectedEOF):
         lines = source.splitlines() or [""]
         span = _line_span(filename, len(lines), len(lines[-1]) + 1)
@@ -158,7 +164,7 @@ def _check_limits(source: str, filename: str) -> None:
         if match:
             raise PlanSyntaxError(
                 [Diagnostic(
-                    "P105", "error", f"a literal longer than {MAX_LITERAL} characters",
+                    "P105", "error", f"a number or text longer than {MAX_LITERAL} characters",
                     _line_span(filename, number, match.start() + 1, 20),
                     hint="shorten the number or text",
                 )], source)  # fmt: skip

@@ -194,10 +194,9 @@ def _model(name: str, fields: Iterable[ast.FieldDecl], extra: Mapping[str, Any])
 
 def participant_model(plan: CheckedPlan) -> type[BaseModel]:
     """The pydantic model of a participant row, built from ``participant fields``."""
-    extra = {
-        "id": (Annotated[str, BeforeValidator(_required_text)], ...),
-        "name": (Annotated[str, BeforeValidator(_as_text)], ""),
-    }
+    extra: dict[str, Any] = {"name": (Annotated[str, BeforeValidator(_as_text)], "")}
+    if plan.participant_id_field == "id":
+        extra["id"] = (Annotated[str, BeforeValidator(_required_text)], ...)
     return _model("Participant", plan.participant_fields.values(), extra)
 
 
@@ -329,11 +328,11 @@ def load_inputs(
         problems += found
         if valid is None:
             continue
-        pid = valid.id  # type: ignore[attr-defined]  # built by participant_model
+        pid = getattr(valid, plan.participant_id_field)
         if pid in people:
             first = people[pid]
             problems.append(RecordProblem(
-                "R407", source, number, "id", pid,
+                "R407", source, number, plan.participant_id_field, pid,
                 f"is already the id of the participant on row {first.row}",
             ))  # fmt: skip
             continue
