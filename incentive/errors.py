@@ -221,4 +221,3 @@ class EvaluationError(IncentiveError):
     def __init__(self, problems: Iterable[EvaluationProblem]) -> None:
         self.problems: tuple[EvaluationProblem, ...] = tuple(problems)
         super().__init__("\n".join(p.render() for p in self.problems))
-

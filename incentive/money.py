@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import decimal
 import re
+from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
 from typing import Final, Literal
@@ -128,7 +129,8 @@ def _normal(value: Fraction) -> Exact:
         return value
     places = max(twos, fives)
     scaled = value.numerator * (10**places // den)
-    return Decimal(scaled).scaleb(-places)
+    # Built from its digits, so no context precision can round it.
+    return Decimal(f"{scaled}E-{places}")
 
 
 def _checked(value: Decimal) -> Decimal:
@@ -185,6 +187,18 @@ def div(a: Exact, b: Exact) -> Exact:
     return _normal(to_fraction(a) / to_fraction(b))
 
 
+def total(amounts: Iterable[Decimal], quantum: Decimal) -> Decimal:
+    """The exact sum of rounded amounts, shown at the quantum's places (never rounded).
+
+    >>> total([Decimal("0.10"), Decimal("0.20")], Decimal("0.01"))
+    Decimal('0.30')
+    """
+    result = quantum * 0
+    for amount in amounts:
+        result = add(result, amount)  # type: ignore[assignment]  # Decimal + Decimal
+    return result
+
+
 def neg(a: Exact) -> Exact:
     """``−a``."""
     return -a
@@ -210,7 +224,11 @@ def quantize(value: Exact, quantum: Decimal, mode: RoundingMode = "half_up") -> 
     """
     steps = to_fraction(value) / to_fraction(quantum)
     whole = _round_fraction(steps, mode)
-    return (Decimal(whole) * quantum).quantize(quantum, context=decimal.Context(prec=MAX_DIGITS))
+    try:
+        # Exact: the product has the digits of `whole`; a longer one raises, never rounds.
+        return _CTX.multiply(Decimal(whole), quantum).quantize(quantum, context=_CTX)
+    except (decimal.Inexact, decimal.InvalidOperation, decimal.Overflow) as exc:
+        raise NumberLimitError("value too large") from exc
 
 
 def _round_fraction(value: Fraction, mode: RoundingMode) -> int:

@@ -18,7 +18,6 @@ from incentive.dsl import ast
 from incentive.errors import Diagnostic, Span
 
 
-
 class BuildProblems(Exception):
     """Raised inside the transformer for a literal that parses but cannot be a value."""
 
@@ -56,6 +55,8 @@ class PlanBuilder(Transformer_NonRecursive):
         return ast.Header("currency", (str(code),), self._span(meta))
 
     def period(self, meta: Meta, start: Token, end: Token) -> ast.Header:
+        for token in (start, end):
+            parse_date(str(token), self._token_span(token))
         return ast.Header("period", (str(start), str(end)), self._span(meta))
 
     def rounding(self, meta: Meta, mode: Token, quantum: Token, *scope: str) -> ast.Header:

@@ -106,6 +106,8 @@ class _Report:
     measure_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
     in_progress: set[str] = field(default_factory=set)
     participant_id_field: str = "id"
+    #: record kinds declared with errors already reported; uses of them stay quiet
+    broken_kinds: set[str] = field(default_factory=set)
 
     def error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(code, "error", message, span, hint))
@@ -231,6 +233,7 @@ def check_declarations(plan: ast.Plan, report: _Report) -> None:
                 kind.span,
                 hint=f"declare e.g. '{kind.name}_id id' and 'owner participant'",
             )
+            report.broken_kinds.add(kind.name)
             continue
         report.record_kinds[kind.name] = RecordKindInfo(
             kind.name, fields, ids[0], owners[0], kind.span
@@ -521,6 +524,8 @@ def _measure_unit(name: str, report: _Report) -> Unit:
 
 def _resolve_qualified(node: ast.QualifiedName, report: _Report, scope: _Scope) -> Unit:
     kind = report.record_kinds.get(node.kind)
+    if kind is None and node.kind in report.broken_kinds:
+        return "number"
     if kind is None:
         report.error(
             "P203", f"unknown record kind '{node.kind}'", node.span,
@@ -551,6 +556,8 @@ def _infer_aggregate(node: ast.Aggregate, report: _Report, scope: _Scope) -> Uni
         )  # fmt: skip
         return "number"
     kind = report.record_kinds.get(node.kind)
+    if kind is None and node.kind in report.broken_kinds:
+        return "number"
     if kind is None:
         report.error(
             "P203", f"unknown record kind '{node.kind}'", node.span,
@@ -684,12 +691,15 @@ def check_cycles(plan: ast.Plan, report: _Report) -> None:
         if state.get(name) == 1:
             cycle = [*path[path.index(name) :], name]
             measure = report.measures[name]
-            report.error(
-                "P205",
-                "measures depend on each other in a cycle: "
-                + " → ".join(f"'{step}'" for step in cycle),
-                measure.span, hint="define one of them without the others",
-            )  # fmt: skip
+            if len(cycle) == 2:
+                message = f"measure '{name}' is defined in terms of itself"
+                hint = f"define '{name}' from fields and other measures"
+            else:
+                message = "measures depend on each other in a cycle: " + " → ".join(
+                    f"'{step}'" for step in cycle
+                )
+                hint = "define one of them without the others"
+            report.error("P205", message, measure.span, hint=hint)
             return
         state[name] = 1
         for dep in deps[name]:

@@ -22,7 +22,7 @@ from incentive.errors import Diagnostic, PlanSyntaxError, Span
 #: A plan larger than this is refused before parsing (real plans are a few kilobytes).
 MAX_PLAN_BYTES: Final = 256 * 1024
 #: Deepest nesting of an expression (parentheses, operators) a plan may use.
-MAX_DEPTH: Final = 64
+MAX_DEPTH: Final = 100
 #: Longest number or text literal, in characters.
 MAX_LITERAL: Final = 200
 
@@ -53,7 +53,7 @@ def _word(terminal: str) -> str:
 def _expected(names: set[str]) -> str:
     words = sorted({_word(n) for n in names if not n.startswith("__")})
     if len(words) > 8:
-        return "a statement or an expression"
+        return "a statement or an expression" if "COMPONENT" in names else "an expression"
     return ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1]
 
 
@@ -108,6 +108,8 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, filename: str) -> Di
     hint = None
     if str(token) == "=" and _text_before(source, line, column).endswith("="):
         hint = "compare with a single '='"
+    elif token.type == "NUMBER" and re.search(r"\d,$", _text_before(source, line, column)):
+        hint = "write numbers without thousands separators (10000 or 10_000)"
     elif token.type == "NUMBER" and "PERCENT" in expected and "NUMBER" not in expected:
         hint = f"scorecard weights are percentages: write {token}%"
     return Diagnostic(

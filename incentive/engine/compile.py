@@ -21,7 +21,7 @@ from incentive.dsl.check import CheckedPlan, Unit, walk
 from incentive.engine import trace as tr
 from incentive.engine.records import Record
 from incentive.errors import Span
-from incentive.money import ZERO, Exact, add, div, mul, quantize, sub
+from incentive.money import MAX_DIGITS, ZERO, Exact, NumberLimitError, add, div, mul, quantize, sub
 
 
 class EvaluationFailure(Exception):
@@ -241,7 +241,13 @@ class _Compiler:
             except ZeroDivisionError:
                 raise EvaluationFailure(
                     "E601",
-                    f"'{expression}' divides by {divisor_text}, which is zero for this participant",
+                    f"'{expression}' divides by '{divisor_text}', which is zero for this participant",
+                    span,
+                ) from None
+            except NumberLimitError:
+                raise EvaluationFailure(
+                    "E602",
+                    f"'{expression}' grows beyond {MAX_DIGITS} digits for this participant",
                     span,
                 ) from None
             return tr.ArithmeticStep(value, unit, op, a, b)

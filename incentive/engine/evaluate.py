@@ -8,6 +8,7 @@ condition, or rejected with its reason.  Imports dsl.check, engine and money.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
@@ -36,6 +37,7 @@ from incentive.engine.results import (
 )
 from incentive.errors import EvaluationError, EvaluationProblem, RecordError
 from incentive.money import ZERO, Exact, NumberLimitError, add, div, mul
+from incentive.money import total as money_total
 
 
 def plan_info(checked: CheckedPlan) -> PlanInfo:
@@ -120,6 +122,9 @@ def _aggregate(agg: CompiledAggregate, env: ParticipantEnv, ledger: _Ledger) -> 
         if field is not None:
             values.append(record.values[field])
     value, unit = _fold(agg, values, len(counted_ids))
+    # Listed in id order, so the statement does not depend on the order of the input.
+    excluded.sort(key=lambda e: _natural(e.record_id))
+    counted_ids.sort(key=_natural)
     return tr.AggregateStep(
         value,
         unit,
@@ -130,6 +135,13 @@ def _aggregate(agg: CompiledAggregate, env: ParticipantEnv, ledger: _Ledger) -> 
         tuple(counted_ids),
         tuple(excluded),
         agg.line,
+    )
+
+
+def _natural(text: str) -> tuple[tuple[int, str], ...]:
+    """Sort key that puts D-2 before D-10."""
+    return tuple(
+        (int(part), "") if part.isdigit() else (0, part) for part in re.split(r"(\d+)", text)
     )
 
 
@@ -260,7 +272,7 @@ def evaluate_inputs(
                 )
             )
             continue
-        total = sum((c.amount for c in components), ZERO.quantize(checked.quantum))
+        total = money_total((c.amount for c in components), checked.quantum)
         lines = tuple(
             ComponentResult(name=c.name, label=info.labels[c.name], amount=c.amount, line=c.line)
             for c in components
@@ -279,7 +291,11 @@ def evaluate_inputs(
         raise EvaluationError(problems)
     dispositions = _dispositions(inputs, ledger)
     summary = _summary(dispositions)
-    grand_total = sum((r.total for r in results), ZERO.quantize(checked.quantum))
+    try:
+        grand_total = money_total((r.total for r in results), checked.quantum)
+    except NumberLimitError:
+        message = "the total of all participants grows beyond the limit on the size of numbers"
+        raise EvaluationError([EvaluationProblem("E602", "(all)", message)]) from None
     return RunResult.model_construct(
         plan=info,
         participants=tuple(results),

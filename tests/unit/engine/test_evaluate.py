@@ -22,12 +22,20 @@ measure attainment = revenue / quota
 """
 
 
-def _pay(components: str, deals: list[tuple[str, str, str, str]], **person: str) -> incentive.ParticipantResult:
+def _pay(
+    components: str, deals: list[tuple[str, str, str, str]], **person: str
+) -> incentive.ParticipantResult:
     plan = incentive.load_plan(HEADER + components, filename="t.rules")
     people = [{"id": "R-1", "quota": "1000.00", "base": "100.00", "csat": "80", **person}]
     rows: list[dict[str, Any]] = [
-        {"deal_id": f"D-{n}", "owner": "R-1", "amount": amount, "closed_on": day,
-         "status": status, "region": region}
+        {
+            "deal_id": f"D-{n}",
+            "owner": "R-1",
+            "amount": amount,
+            "closed_on": day,
+            "status": status,
+            "region": region,
+        }
         for n, (amount, day, status, region) in enumerate(deals)
     ]
     return incentive.evaluate(plan, people, {"deal": rows}).participant("R-1")
@@ -91,10 +99,10 @@ def test_scorecard_weights_each_item() -> None:
 @pytest.mark.parametrize(
     ("expression", "expected"),
     [
-        ("count of deal where region in (\"east\", \"west\")", "3.00"),
-        ("count of deal where region not in (\"east\")", "1.00"),
+        ('count of deal where region in ("east", "west")', "3.00"),
+        ('count of deal where region not in ("east")', "1.00"),
         ("count distinct deal.region", "2.00"),
-        ("(maximum of deal.amount where status = \"won\")", "600.00"),
+        ('(maximum of deal.amount where status = "won")', "600.00"),
         ("(minimum of deal.amount)", "100.00"),
         ("(average of deal.amount)", "400.00"),
         ("if revenue > 500 then 1 else 2", "1.00"),

@@ -48,7 +48,9 @@ def _deal(n: int, **changes: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("changes", "code", "field", "reason"),
     [
-        pytest.param({"amount": "12,34O.00"}, "R401", "amount", "is not a decimal number", id="ocr"),
+        pytest.param(
+            {"amount": "12,34O.00"}, "R401", "amount", "is not a decimal number", id="ocr"
+        ),
         pytest.param({"amount": "-5.00"}, "R406", "amount", "is negative", id="negative"),
         pytest.param({"amount": 0.1}, "R401", "amount", "floating-point", id="float"),
         pytest.param({"amount": "1e9"}, "R401", "amount", "is not a decimal number", id="exponent"),

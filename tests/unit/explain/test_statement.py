@@ -26,8 +26,12 @@ def _number(text: str) -> tuple[Decimal, str]:
 def _evaluate(left: str) -> Decimal | None:
     """Evaluate 'Label ¥1.00 × 3% + …' from the numbers shown, × ÷ before + −."""
     tokens = [m.group(0) for m in _TERM.finditer(left)]
-    if not tokens or tokens[0] in "×÷+−" or any(
-        a not in "×÷+−" and b not in "×÷+−" for a, b in zip(tokens, tokens[1:], strict=False)
+    if (
+        not tokens
+        or tokens[0] in "×÷+−"
+        or any(
+            a not in "×÷+−" and b not in "×÷+−" for a, b in zip(tokens, tokens[1:], strict=False)
+        )
     ):
         return None
     terms: list[Decimal] = []
@@ -72,9 +76,10 @@ def test_every_formula_recomputes_from_the_numbers_shown(path: Path) -> None:
         if unit == "%":
             assert abs(computed - shown) <= Decimal("0.00000002"), (left, right)
         else:
-            assert computed.quantize(CENT, ROUND_HALF_UP) == shown.quantize(
-                CENT, ROUND_HALF_UP
-            ), (left, right)
+            assert computed.quantize(CENT, ROUND_HALF_UP) == shown.quantize(CENT, ROUND_HALF_UP), (
+                left,
+                right,
+            )
         checked += 1
     assert checked >= 3
 
@@ -101,4 +106,11 @@ def test_money_is_formatted_for_people() -> None:
 
 
 def test_chinese_ordinals() -> None:
-    assert [_zh_number(n) for n in (1, 9, 10, 11, 20, 23)] == ["一", "九", "十", "十一", "二十", "二十三"]
+    assert [_zh_number(n) for n in (1, 9, 10, 11, 20, 23)] == [
+        "一",
+        "九",
+        "十",
+        "十一",
+        "二十",
+        "二十三",
+    ]

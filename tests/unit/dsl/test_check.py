@@ -1,0 +1,80 @@
+"""Checks: problems found together, sorted, each with the code that names it."""
+
+from __future__ import annotations
+
+import pytest
+
+import incentive
+from incentive.errors import PlanCheckError, PlanSyntaxError
+
+HEADER = 'plan "t"\ncurrency CNY\nperiod 2026-07-01 to 2026-09-30\n'
+FIELDS = (
+    "participant fields: quota money, csat score 0..100\n"
+    "deal fields: deal_id id, owner participant, amount money, closed_on date, status text\n"
+)
+
+
+def _codes(text: str) -> list[str]:
+    with pytest.raises(PlanCheckError) as info:
+        incentive.load_plan(HEADER + FIELDS + text, filename="t.rules")
+    return [d.code for d in info.value.diagnostics]
+
+
+def test_all_problems_are_reported_at_once_in_order() -> None:
+    codes = _codes(
+        "measure a = revnue\n"
+        "component c = 1000 * scorecard(csat / 100 weight 50%, a weight 40%)\n"
+        "component d = marginal tiers of amount_x:\n  0 up to 10 pays 1%\n  20 and above pays 2%\n"
+    )
+    assert codes == ["P201", "P304", "P201", "P301"]
+
+
+def test_a_measure_defined_by_itself() -> None:
+    with pytest.raises(PlanCheckError) as info:
+        incentive.load_plan(HEADER + FIELDS + "measure a = a + 1\ncomponent c = a", filename="t")
+    assert "'a' is defined in terms of itself" in str(info.value)
+
+
+def test_a_cycle_names_every_measure() -> None:
+    with pytest.raises(PlanCheckError) as info:
+        incentive.load_plan(
+            HEADER + FIELDS + "measure a = b\nmeasure b = a\ncomponent c = a", filename="t"
+        )
+    assert "'a' → 'b' → 'a'" in str(info.value)
+
+
+def test_an_impossible_period_date_is_a_syntax_error() -> None:
+    text = 'plan "t"\ncurrency CNY\nperiod 2026-07-01 to 2026-09-31\ncomponent c = 1\n'
+    with pytest.raises(PlanSyntaxError) as info:
+        incentive.load_plan(text, filename="t.rules")
+    diagnostic = info.value.diagnostics[0]
+    assert (diagnostic.code, diagnostic.span.line, diagnostic.span.column) == ("P101", 3, 22)
+
+
+@pytest.mark.parametrize(
+    ("component", "code"),
+    [
+        pytest.param('component c = "text" + 1', "P204", id="text-arithmetic"),
+        pytest.param("component c = 1 only when quota", "P204", id="gate-not-condition"),
+        pytest.param("component c = quota > 1", "P204", id="component-is-condition"),
+        pytest.param("component c = (sum of deal.status)", "P204", id="sum-of-text"),
+        pytest.param("component c = (count of deal where amount in period)", "P204", id="period"),
+        pytest.param("component c = deal.amount", "P203", id="field-outside-filter"),
+        pytest.param("component c = (sum of meeting.amount)", "P203", id="unknown-kind"),
+        pytest.param("component c = 1, capped at 5, floored at 10", "P305", id="cap-below-floor"),
+        pytest.param(
+            "component c = retroactive tiers of quota against quota:\n  0% up to 50% pays 1%",
+            "P302",
+            id="no-open-tier",
+        ),
+    ],
+)
+def test_each_mistake_has_its_code(component: str, code: str) -> None:
+    assert _codes(component) == [code]
+
+
+def test_thousands_separators_get_a_hint() -> None:
+    with pytest.raises(PlanSyntaxError) as info:
+        incentive.load_plan(HEADER + "component c = 1,000", filename="t.rules")
+    assert info.value.diagnostics[0].hint is not None
+    assert "thousands separators" in info.value.diagnostics[0].hint
