@@ -7,10 +7,10 @@ record problems carry file, row, field and value. Imports nothing from the packa
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
-import unicodedata
 
 Severity = Literal["error", "warning"]
 
@@ -97,8 +97,13 @@ def render_diagnostic(diagnostic: Diagnostic, source: str) -> str:
             # Show a window around the column, so a huge line stays readable.
             start = max(0, span.column - 1 - _MAX_SHOWN // 2)
             text = text[start : start + _MAX_SHOWN]
-            span = Span(span.file, span.line, span.column - start, span.end_line,
-                        min(span.end_column - start, _MAX_SHOWN + 1))  # fmt: skip
+            span = Span(
+                span.file,
+                span.line,
+                span.column - start,
+                span.end_line,
+                min(span.end_column - start, _MAX_SHOWN + 1),
+            )
         gutter = " " * len(str(span.line))
         end = span.end_column if span.end_line == span.line else len(text) + 1
         width = max(1, end - span.column)

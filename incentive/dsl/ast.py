@@ -14,9 +14,17 @@ from typing import Literal
 from incentive.errors import Span
 
 FieldKind = Literal[
-    "money", "signed_money", "percent", "number", "count", "date", "text", "score",
-    "participant", "id",
-]  # fmt: skip
+    "money",
+    "signed_money",
+    "percent",
+    "number",
+    "count",
+    "date",
+    "text",
+    "score",
+    "participant",
+    "id",
+]
 AggregateFunction = Literal["sum", "minimum", "maximum", "average", "count", "count_distinct"]
 CompareOp = Literal["=", "!=", "<", "<=", ">", ">="]
 ArithmeticOp = Literal["+", "-", "*", "/"]

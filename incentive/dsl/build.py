@@ -31,7 +31,7 @@ def _number_text(token: Token) -> str:
 
 
 @v_args(inline=True, meta=True)
-class PlanBuilder(Transformer_NonRecursive):
+class PlanBuilder(Transformer_NonRecursive[Token, Any]):
     """Builds AST nodes bottom-up; lark calls the method named after each rule."""
 
     def __init__(self, filename: str) -> None:
@@ -73,9 +73,12 @@ class PlanBuilder(Transformer_NonRecursive):
         return ast.RecordKind(str(kind), fields, self._span(meta))
 
     def field_decl(
-        self, meta: Meta, name: Token, kind: tuple[str, Decimal | None, Decimal | None],
+        self,
+        meta: Meta,
+        name: Token,
+        kind: tuple[str, Decimal | None, Decimal | None],
         label: ast.Label | None = None,
-    ) -> ast.FieldDecl:  # fmt: skip
+    ) -> ast.FieldDecl:
         field_kind, low, high = kind
         return ast.FieldDecl(
             str(name), cast(ast.FieldKind, field_kind), label, self._span(meta), low, high
@@ -293,10 +296,13 @@ def parse_date(text: str, span: Span) -> dt.date:
     except ValueError:
         raise BuildProblems(
             Diagnostic(
-                "P101", "error", f"'{text}' is not a calendar date", span,
+                "P101",
+                "error",
+                f"'{text}' is not a calendar date",
+                span,
                 hint="write dates as YYYY-MM-DD with a real month and day",
             )
-        ) from None  # fmt: skip
+        ) from None
 
 
 def build_plan(tree: Tree[Token], *, source: str, filename: str) -> ast.Plan:

@@ -9,6 +9,7 @@ one `PlanCheckError`.  Imports errors, money and dsl; never the engine.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -25,10 +26,17 @@ Unit = Literal[
 ]
 
 _FIELD_UNITS: Final[dict[str, Unit]] = {
-    "money": "money", "signed_money": "money", "percent": "ratio", "number": "number",
-    "count": "count", "score": "score", "date": "date", "text": "text",
-    "participant": "participant", "id": "id",
-}  # fmt: skip
+    "money": "money",
+    "signed_money": "money",
+    "percent": "ratio",
+    "number": "number",
+    "count": "count",
+    "score": "score",
+    "date": "date",
+    "text": "text",
+    "participant": "participant",
+    "id": "id",
+}
 _NUMERIC: Final = frozenset({"money", "ratio", "number", "count", "score"})
 
 
@@ -121,9 +129,11 @@ def check_header(plan: ast.Plan, report: _Report) -> None:
         if header.key in seen:
             first = seen[header.key].span.line
             report.error(
-                "P206", f"'{header.key}' is given twice (first on line {first})", header.span,
+                "P206",
+                f"'{header.key}' is given twice (first on line {first})",
+                header.span,
                 hint=f"keep one '{header.key}' line",
-            )  # fmt: skip
+            )
             continue
         seen[header.key] = header
         _check_header_value(header, report)
@@ -147,41 +157,51 @@ def _check_header_value(header: ast.Header, report: _Report) -> None:
         code = header.values[0]
         if not re.fullmatch(r"[A-Z]{3}", code):
             report.error(
-                "P207", f"'{code}' is not an ISO 4217 currency code", header.span,
+                "P207",
+                f"'{code}' is not an ISO 4217 currency code",
+                header.span,
                 hint="use a three-letter code such as CNY, USD or EUR",
-            )  # fmt: skip
+            )
         report.currency = code
     elif header.key == "period":
         start, end = (dt.date.fromisoformat(v) for v in header.values)
         if end < start:
             report.error(
-                "P207", f"the period ends ({end}) before it starts ({start})", header.span,
+                "P207",
+                f"the period ends ({end}) before it starts ({start})",
+                header.span,
                 hint="write the earlier date first: period START to END",
-            )  # fmt: skip
+            )
         report.period = (start, end)
     else:
         mode, quantum_text, *scope = header.values
         if mode not in ROUNDING_MODES:
             report.error(
-                "P207", f"unknown rounding mode '{mode}'", header.span,
+                "P207",
+                f"unknown rounding mode '{mode}'",
+                header.span,
                 hint=did_you_mean(mode, ROUNDING_MODES)
                 or "use one of: " + ", ".join(ROUNDING_MODES),
-            )  # fmt: skip
+            )
         else:
             report.rounding_mode = mode  # type: ignore[assignment]  # checked just above
         quantum = Decimal(quantum_text)
         if quantum <= 0 or quantum.normalize().as_tuple().digits != (1,):
             report.error(
-                "P207", f"rounding to {quantum_text} is not rounding to a power of ten",
-                header.span, hint="round to 0.01, 0.1, 1, 10 …",
-            )  # fmt: skip
+                "P207",
+                f"rounding to {quantum_text} is not rounding to a power of ten",
+                header.span,
+                hint="round to 0.01, 0.1, 1, 10 …",
+            )
         else:
             report.quantum = quantum
         if scope and scope[0] != "component":
             report.error(
-                "P207", f"rounding 'per {scope[0]}' is not supported", header.span,
+                "P207",
+                f"rounding 'per {scope[0]}' is not supported",
+                header.span,
                 hint="write 'per component': each payout line is rounded once",
-            )  # fmt: skip
+            )
 
 
 # ---- pass: declarations --------------------------------------------------------------
@@ -192,23 +212,28 @@ def check_declarations(plan: ast.Plan, report: _Report) -> None:
             _check_field(decl, report)
             if decl.kind == "participant":
                 report.error(
-                    "P204", f"participant field '{decl.name}' cannot refer to a participant",
-                    decl.span, hint="declare it as text, or move it to a record kind",
-                )  # fmt: skip
+                    "P204",
+                    f"participant field '{decl.name}' cannot refer to a participant",
+                    decl.span,
+                    hint="declare it as text, or move it to a record kind",
+                )
             elif decl.kind == "id" and report.participant_id_field != "id":
                 report.error(
-                    "P202", f"participants already have the id field "
-                    f"'{report.participant_id_field}'", decl.span,
+                    "P202",
+                    f"participants already have the id field '{report.participant_id_field}'",
+                    decl.span,
                     hint="declare one id field for participants",
-                )  # fmt: skip
+                )
             elif decl.kind == "id":
                 report.participant_id_field = decl.name
                 report.participant_fields[decl.name] = decl
             elif decl.name in ("id", "name"):
                 report.error(
-                    "P202", f"'{decl.name}' is always a participant field and need not be declared",
-                    decl.span, hint=f"remove '{decl.name}' from the participant fields",
-                )  # fmt: skip
+                    "P202",
+                    f"'{decl.name}' is always a participant field and need not be declared",
+                    decl.span,
+                    hint=f"remove '{decl.name}' from the participant fields",
+                )
             elif decl.name in report.participant_fields:
                 _duplicate(decl.name, decl.span, report.participant_fields[decl.name].span, report)
             else:
@@ -252,26 +277,35 @@ def check_declarations(plan: ast.Plan, report: _Report) -> None:
         components[component.name] = component.span
     if not plan.components:
         report.error(
-            "P206", "the plan has no component, so it pays nothing",
+            "P206",
+            "the plan has no component, so it pays nothing",
             Span(plan.filename, 1, 1, 1, 2),
             hint='add a component, e.g.: component base "Base pay" = base_monthly * 3',
-        )  # fmt: skip
+        )
 
 
 def _check_field(decl: ast.FieldDecl, report: _Report) -> None:
-    if decl.kind == "score" and decl.low is not None and decl.high is not None:
-        if decl.low >= decl.high:
-            report.error(
-                "P306", f"score range {decl.low}..{decl.high} of '{decl.name}' is empty",
-                decl.span, hint="write the lower end first, e.g. score 0..100",
-            )  # fmt: skip
+    if (
+        decl.kind == "score"
+        and decl.low is not None
+        and decl.high is not None
+        and decl.low >= decl.high
+    ):
+        report.error(
+            "P306",
+            f"score range {decl.low}..{decl.high} of '{decl.name}' is empty",
+            decl.span,
+            hint="write the lower end first, e.g. score 0..100",
+        )
 
 
 def _duplicate(name: str, span: Span, first: Span, report: _Report) -> None:
     report.error(
-        "P202", f"'{name}' is defined twice (first on line {first.line})", span,
+        "P202",
+        f"'{name}' is defined twice (first on line {first.line})",
+        span,
         hint="give each field, measure and component its own name",
-    )  # fmt: skip
+    )
 
 
 # ---- pass: names and units -----------------------------------------------------------
@@ -292,33 +326,49 @@ def check_expressions(plan: ast.Plan, report: _Report) -> None:
         unit = _infer(component.body, report, _Scope(), "money")
         if unit in ("bool", "text", "date"):
             report.error(
-                "P204", f"component '{component.name}' must come out as an amount, not {_a(unit)}",
-                component.body.span, hint="write the amount the component pays",
-            )  # fmt: skip
+                "P204",
+                f"component '{component.name}' must come out as an amount, not {_a(unit)}",
+                component.body.span,
+                hint="write the amount the component pays",
+            )
         for modifier in component.modifiers:
             expected: Unit | None = "money" if modifier.kind in ("cap", "floor") else None
             unit = _infer(modifier.expr, report, _Scope(), expected)
             if modifier.kind == "gate" and unit != "bool":
                 report.error(
-                    "P204", f"a gate needs a condition, not {_a(unit)}", modifier.expr.span,
+                    "P204",
+                    f"a gate needs a condition, not {_a(unit)}",
+                    modifier.expr.span,
                     hint="write a comparison, e.g. only when attainment >= 80%",
-                )  # fmt: skip
+                )
             elif modifier.kind != "gate" and unit not in _NUMERIC:
                 report.error(
-                    "P204", f"'{_MODIFIER_WORDS[modifier.kind]}' needs a number, not {_a(unit)}",
-                    modifier.expr.span, hint="use a numeric field or measure here",
-                )  # fmt: skip
+                    "P204",
+                    f"'{_MODIFIER_WORDS[modifier.kind]}' needs a number, not {_a(unit)}",
+                    modifier.expr.span,
+                    hint="use a numeric field or measure here",
+                )
 
 
 #: Modifiers as the plan spells them, for messages.
 _MODIFIER_WORDS: Final[dict[str, str]] = {
-    "cap": "capped at", "floor": "floored at", "multiplier": "multiplied by", "gate": "only when",
-}  # fmt: skip
+    "cap": "capped at",
+    "floor": "floored at",
+    "multiplier": "multiplied by",
+    "gate": "only when",
+}
 
 
 def _a(unit: str) -> str:
-    words = {"bool": "a condition", "text": "a text", "date": "a date", "money": "an amount",
-             "ratio": "a percentage", "participant": "a participant", "id": "an id"}  # fmt: skip
+    words = {
+        "bool": "a condition",
+        "text": "a text",
+        "date": "a date",
+        "money": "an amount",
+        "ratio": "a percentage",
+        "participant": "a participant",
+        "id": "an id",
+    }
     return words.get(unit, f"a {unit}")
 
 
@@ -362,26 +412,34 @@ def _infer_node(node: ast.Expr, report: _Report, scope: _Scope, expected: Unit |
         _adopt(node.left, right, report)
         _adopt(node.right, left, report)
         if (left in _NUMERIC) != (right in _NUMERIC) or (
-            left not in _NUMERIC and left != right and {left, right} != {"text", "id"}
+            left not in _NUMERIC
+            and left != right
+            and {left, right} != {"text", "id"}
             and {left, right} != {"text", "participant"}
-        ):  # fmt: skip
+        ):
             report.error(
-                "P204", f"cannot compare {_a(left)} with {_a(right)}", node.span,
+                "P204",
+                f"cannot compare {_a(left)} with {_a(right)}",
+                node.span,
                 hint="compare values of the same kind",
-            )  # fmt: skip
+            )
         elif left not in _NUMERIC and node.op not in ("=", "!=") and left != "date":
             report.error(
-                "P204", f"'{node.op}' does not apply to {_a(left)}", node.span,
+                "P204",
+                f"'{node.op}' does not apply to {_a(left)}",
+                node.span,
                 hint="compare texts only with = or !=",
-            )  # fmt: skip
+            )
         return "bool"
     if isinstance(node, ast.InPeriod):
         unit = _infer(node.operand, report, scope, None)
         if unit != "date":
             report.error(
-                "P204", f"'in period' needs a date, not {_a(unit)}", node.operand.span,
+                "P204",
+                f"'in period' needs a date, not {_a(unit)}",
+                node.operand.span,
                 hint="apply 'in period' to a date field, e.g. closed_on in period",
-            )  # fmt: skip
+            )
         return "bool"
     if isinstance(node, ast.InList):
         unit = _infer(node.operand, report, scope, None)
@@ -407,7 +465,7 @@ def _infer_node(node: ast.Expr, report: _Report, scope: _Scope, expected: Unit |
         units = [_infer(arg, report, scope, expected) for arg in node.args]
         for arg, unit in zip(node.args, units, strict=True):
             _require_numeric(arg, unit, report, f"'{node.function}'")
-        chosen = next((u for u in units if u != "number"), "number")
+        chosen: Unit = next((u for u in units if u != "number"), "number")
         for arg in node.args:
             _adopt(arg, chosen, report)
         return chosen
@@ -452,9 +510,11 @@ def _infer_arithmetic(
                     return "money"
         if left == right == "ratio":
             return "ratio"
-        return "ratio" if "ratio" in (left, right) and "number" in (left, right) else (
-            left if right in ("number", "count") and left != "count" else "number"
-        )  # fmt: skip
+        return (
+            "ratio"
+            if "ratio" in (left, right) and "number" in (left, right)
+            else (left if right in ("number", "count") and left != "count" else "number")
+        )
     if left == "money":
         return "ratio" if right == "money" else "money"
     if left in ("score", "count") and right in ("number", "count", "score"):
@@ -465,17 +525,21 @@ def _infer_arithmetic(
 def _require_numeric(node: ast.Expr, unit: Unit, report: _Report, where: str) -> None:
     if unit not in _NUMERIC:
         report.error(
-            "P204", f"{where} needs a number, not {_a(unit)}", node.span,
+            "P204",
+            f"{where} needs a number, not {_a(unit)}",
+            node.span,
             hint="use a numeric field or measure here",
-        )  # fmt: skip
+        )
 
 
 def _require_bool(node: ast.Expr, unit: Unit, report: _Report, where: str) -> None:
     if unit != "bool":
         report.error(
-            "P204", f"{where} needs a condition, not {_a(unit)}", node.span,
-            hint="write a comparison such as status = \"won\" or attainment >= 80%",
-        )  # fmt: skip
+            "P204",
+            f"{where} needs a condition, not {_a(unit)}",
+            node.span,
+            hint='write a comparison such as status = "won" or attainment >= 80%',
+        )
 
 
 def _resolve(node: ast.Name, report: _Report, scope: _Scope) -> Unit:
@@ -492,9 +556,11 @@ def _resolve(node: ast.Name, report: _Report, scope: _Scope) -> Unit:
     if name in report.measures:
         if scope.record_kind is not None:
             report.error(
-                "P204", f"a record filter cannot use the measure '{name}'", node.span,
+                "P204",
+                f"a record filter cannot use the measure '{name}'",
+                node.span,
                 hint="filter on the record's own fields and the participant's fields",
-            )  # fmt: skip
+            )
             return "number"
         report.references[node] = Reference("measure", name)
         return _measure_unit(name, report)
@@ -503,9 +569,11 @@ def _resolve(node: ast.Name, report: _Report, scope: _Scope) -> Unit:
         candidates += list(scope.record_kind.fields)
     where = f" in a filter on '{scope.record_kind.name}'" if scope.record_kind else ""
     report.error(
-        "P201", f"unknown name '{name}'{where}", node.span,
+        "P201",
+        f"unknown name '{name}'{where}",
+        node.span,
         hint=did_you_mean(name, candidates) or "declare it as a field or define it as a measure",
-    )  # fmt: skip
+    )
     return "number"
 
 
@@ -528,21 +596,27 @@ def _resolve_qualified(node: ast.QualifiedName, report: _Report, scope: _Scope) 
         return "number"
     if kind is None:
         report.error(
-            "P203", f"unknown record kind '{node.kind}'", node.span,
+            "P203",
+            f"unknown record kind '{node.kind}'",
+            node.span,
             hint=did_you_mean(node.kind, report.record_kinds) or "declare it: KIND fields: …",
-        )  # fmt: skip
+        )
         return "number"
     if node.field not in kind.fields:
         report.error(
-            "P203", f"record kind '{node.kind}' has no field '{node.field}'", node.span,
+            "P203",
+            f"record kind '{node.kind}' has no field '{node.field}'",
+            node.span,
             hint=did_you_mean(node.field, kind.fields) or f"declare it in '{node.kind} fields'",
-        )  # fmt: skip
+        )
         return "number"
     if scope.record_kind is None or scope.record_kind.name != node.kind:
         report.error(
-            "P203", f"'{node.kind}.{node.field}' names one record's field outside a filter",
-            node.span, hint=f"aggregate it, e.g. sum of {node.kind}.{node.field}",
-        )  # fmt: skip
+            "P203",
+            f"'{node.kind}.{node.field}' names one record's field outside a filter",
+            node.span,
+            hint=f"aggregate it, e.g. sum of {node.kind}.{node.field}",
+        )
         return "number"
     report.references[node] = Reference("record_field", node.field, node.kind)
     return _FIELD_UNITS[kind.fields[node.field].kind]
@@ -551,18 +625,22 @@ def _resolve_qualified(node: ast.QualifiedName, report: _Report, scope: _Scope) 
 def _infer_aggregate(node: ast.Aggregate, report: _Report, scope: _Scope) -> Unit:
     if scope.record_kind is not None:
         report.error(
-            "P204", "an aggregate cannot stand inside a record filter", node.span,
+            "P204",
+            "an aggregate cannot stand inside a record filter",
+            node.span,
             hint="define the aggregate as its own measure",
-        )  # fmt: skip
+        )
         return "number"
     kind = report.record_kinds.get(node.kind)
     if kind is None and node.kind in report.broken_kinds:
         return "number"
     if kind is None:
         report.error(
-            "P203", f"unknown record kind '{node.kind}'", node.span,
+            "P203",
+            f"unknown record kind '{node.kind}'",
+            node.span,
             hint=did_you_mean(node.kind, report.record_kinds) or "declare it: KIND fields: …",
-        )  # fmt: skip
+        )
         return "number"
     inner = _Scope(record_kind=kind, measure=scope.measure)
     if node.where is not None:
@@ -572,18 +650,22 @@ def _infer_aggregate(node: ast.Aggregate, report: _Report, scope: _Scope) -> Uni
     decl = kind.fields.get(node.field)
     if decl is None:
         report.error(
-            "P203", f"record kind '{node.kind}' has no field '{node.field}'", node.span,
+            "P203",
+            f"record kind '{node.kind}' has no field '{node.field}'",
+            node.span,
             hint=did_you_mean(node.field, kind.fields) or f"declare it in '{node.kind} fields'",
-        )  # fmt: skip
+        )
         return "number"
     if node.function == "count_distinct":
         return "count"
     unit = _FIELD_UNITS[decl.kind]
     if unit not in _NUMERIC:
         report.error(
-            "P204", f"'{node.function}' needs a numeric field; '{node.field}' is {_a(unit)}",
-            node.span, hint="count it instead: count distinct " + f"{node.kind}.{node.field}",
-        )  # fmt: skip
+            "P204",
+            f"'{node.function}' needs a numeric field; '{node.field}' is {_a(unit)}",
+            node.span,
+            hint="count it instead: count distinct " + f"{node.kind}.{node.field}",
+        )
         return "number"
     return unit
 
@@ -595,16 +677,20 @@ def _check_scorecard(node: ast.Scorecard, report: _Report, scope: _Scope) -> Non
         _require_numeric(item.measure, unit, report, "a scorecard item")
         if unit == "money":
             report.error(
-                "P204", "a scorecard item must be a share, not an amount", item.measure.span,
+                "P204",
+                "a scorecard item must be a share, not an amount",
+                item.measure.span,
                 hint="divide it by its target, e.g. revenue / quota",
-            )  # fmt: skip
+            )
         total += item.weight
     if total != 1:
         weights = " + ".join(item.weight_text for item in node.items)
         report.error(
-            "P304", f"scorecard weights add up to {_percent(total)}, not 100%", node.span,
+            "P304",
+            f"scorecard weights add up to {_percent(total)}, not 100%",
+            node.span,
             hint=f"make {weights} add up to exactly 100%",
-        )  # fmt: skip
+        )
 
 
 def _percent(value: Decimal) -> str:
@@ -619,59 +705,74 @@ def _check_tiers(node: ast.Tiers, report: _Report, scope: _Scope) -> Unit:
         _require_numeric(node.against, against, report, "'against'")
         if against != unit and "number" not in (unit, against):
             report.error(
-                "P204", f"tiers of {_a(unit)} cannot be measured against {_a(against)}",
-                node.against.span, hint="measure an amount against its target amount",
-            )  # fmt: skip
+                "P204",
+                f"tiers of {_a(unit)} cannot be measured against {_a(against)}",
+                node.against.span,
+                hint="measure an amount against its target amount",
+            )
     rows = node.rows
     if rows[0].lower != 0:
         report.error(
-            "P302", f"the first tier starts at {rows[0].lower_text}, not at 0", rows[0].span,
+            "P302",
+            f"the first tier starts at {rows[0].lower_text}, not at 0",
+            rows[0].span,
             hint="start the first tier at 0 so every value falls in a tier",
-        )  # fmt: skip
-    for number, (row, following) in enumerate(zip(rows, rows[1:], strict=False), 1):
+        )
+    for number, (row, following) in enumerate(itertools.pairwise(rows), 1):
         if row.upper is None:
             report.error(
-                "P302", f"tier {number} ('{row.lower_text} and above') is not the last tier",
-                row.span, hint="only the last tier may be open-ended",
-            )  # fmt: skip
+                "P302",
+                f"tier {number} ('{row.lower_text} and above') is not the last tier",
+                row.span,
+                hint="only the last tier may be open-ended",
+            )
             continue
         if following.lower > row.upper:
             report.error(
                 "P301",
                 f"gap between tier {number} (up to {row.upper_text}) and tier {number + 1} "
                 f"(from {following.lower_text})",
-                following.span, hint=f"start tier {number + 1} at {row.upper_text}",
-            )  # fmt: skip
+                following.span,
+                hint=f"start tier {number + 1} at {row.upper_text}",
+            )
         elif following.lower < row.upper:
             report.error(
                 "P301",
                 f"tier {number + 1} (from {following.lower_text}) overlaps tier {number} "
                 f"(up to {row.upper_text})",
-                following.span, hint=f"start tier {number + 1} at {row.upper_text}",
-            )  # fmt: skip
+                following.span,
+                hint=f"start tier {number + 1} at {row.upper_text}",
+            )
     for number, row in enumerate(rows, 1):
         if row.upper is not None and row.upper <= row.lower:
             report.error(
                 "P301",
                 f"tier {number} runs from {row.lower_text} up to {row.upper_text}: "
                 "the boundaries are out of order",
-                row.span, hint="write the lower boundary first",
-            )  # fmt: skip
+                row.span,
+                hint="write the lower boundary first",
+            )
         if row.bounds_are_percent != rows[0].bounds_are_percent:
             report.error(
-                "P301", f"tier {number} mixes percentages and amounts in its boundaries",
-                row.span, hint="write all boundaries as percentages (with 'against') or amounts",
-            )  # fmt: skip
+                "P301",
+                f"tier {number} mixes percentages and amounts in its boundaries",
+                row.span,
+                hint="write all boundaries as percentages (with 'against') or amounts",
+            )
     if rows[-1].upper is not None:
         report.error(
-            "P302", f"the last tier stops at {rows[-1].upper_text}; values above it have no tier",
-            rows[-1].span, hint=f"end the table with '{rows[-1].upper_text} and above pays …'",
-        )  # fmt: skip
+            "P302",
+            f"the last tier stops at {rows[-1].upper_text}; values above it have no tier",
+            rows[-1].span,
+            hint=f"end the table with '{rows[-1].upper_text} and above pays …'",
+        )
     if rows[0].bounds_are_percent and node.against is None:
         report.error(
-            "P301", "percentage boundaries need a target to be measured against", node.span,
+            "P301",
+            "percentage boundaries need a target to be measured against",
+            node.span,
             hint="add 'against quota' (or the target's name) before the ':'",
-        )  # fmt: skip
+        )
     return "money" if unit == "money" else unit
 
 
@@ -768,8 +869,9 @@ def check_caps(plan: ast.Plan, report: _Report) -> None:
                         "P305",
                         f"component '{component.name}' is capped at {cap.expr.text}, below its "
                         f"floor of {floor.expr.text}",
-                        cap.span, hint="raise the cap or lower the floor",
-                    )  # fmt: skip
+                        cap.span,
+                        hint="raise the cap or lower the floor",
+                    )
 
 
 PASSES: Final[tuple[Callable[[ast.Plan, _Report], None], ...]] = (

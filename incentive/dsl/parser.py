@@ -28,13 +28,32 @@ MAX_LITERAL: Final = 200
 
 # Terminal names as an analyst would say them.
 _WORDS: Final[dict[str, str]] = {
-    "NAME": "a name", "NUMBER": "a number", "PERCENT": "a percentage", "STRING": "a quoted text",
-    "DATE": "a date", "COMPARE": "a comparison", "LPAR": "'('", "RPAR": "')'", "COMMA": "','",
-    "COLON": "':'", "EQUAL": "'='", "DOT": "'.'", "SLASH": "'/'", "STAR": "'*'", "PLUS": "'+'",
-    "MINUS": "'-'", "MARGINAL": "'marginal'", "RETROACTIVE": "'retroactive'", "SUM": "'sum'",
-    "MINIMUM": "'minimum'", "MAXIMUM": "'maximum'", "AVERAGE": "'average'", "MIN": "'min'",
-    "MAX": "'max'", "$END": "the end of the plan",
-}  # fmt: skip
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "PERCENT": "a percentage",
+    "STRING": "a quoted text",
+    "DATE": "a date",
+    "COMPARE": "a comparison",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "COMMA": "','",
+    "COLON": "':'",
+    "EQUAL": "'='",
+    "DOT": "'.'",
+    "SLASH": "'/'",
+    "STAR": "'*'",
+    "PLUS": "'+'",
+    "MINUS": "'-'",
+    "MARGINAL": "'marginal'",
+    "RETROACTIVE": "'retroactive'",
+    "SUM": "'sum'",
+    "MINIMUM": "'minimum'",
+    "MAXIMUM": "'maximum'",
+    "AVERAGE": "'average'",
+    "MIN": "'min'",
+    "MAX": "'max'",
+    "$END": "the end of the plan",
+}
 
 
 @functools.cache
@@ -63,9 +82,10 @@ def _line_span(filename: str, line: int, column: int, length: int = 1) -> Span:
 
 def _syntax_diagnostic(error: UnexpectedInput, source: str, filename: str) -> Diagnostic:
     if isinstance(error, UnexpectedCharacters):
-        char = source[error.pos_in_stream] if error.pos_in_stream < len(source) else ""
+        position = error.pos_in_stream or 0
+        char = source[position] if position < len(source) else ""
         span = _line_span(filename, error.line, error.column)
-        hint = "remove it, or put it inside a quoted text"
+        hint: str | None = "remove it, or put it inside a quoted text"
         if char == "'":
             hint = 'write texts in double quotes, e.g. "won"'
         elif char in "¥$€£":
@@ -83,9 +103,12 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, filename: str) -> Di
         lines = source.splitlines() or [""]
         span = _line_span(filename, len(lines), len(lines[-1]) + 1)
         return Diagnostic(
-            "P102", "error", "the plan ends in the middle of a statement", span,
+            "P102",
+            "error",
+            "the plan ends in the middle of a statement",
+            span,
             hint=f"finish the statement; expected {_expected(set(error.expected))}",
-        )  # fmt: skip
+        )
     token: Token = error.token  # type: ignore[attr-defined]  # UnexpectedToken has it
     expected: set[str] = set(getattr(error, "expected", set()) or getattr(error, "accepts", set()))
     line, column = token.line or 1, token.column or 1
@@ -93,18 +116,24 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, filename: str) -> Di
         lines = source.splitlines() or [""]
         span = _line_span(filename, len(lines), len(lines[-1]) + 1)
         return Diagnostic(
-            "P102", "error", "the plan ends in the middle of a statement", span,
+            "P102",
+            "error",
+            "the plan ends in the middle of a statement",
+            span,
             hint=f"finish the statement; expected {_expected(expected)}",
-        )  # fmt: skip
+        )
     span = _line_span(filename, line, column, len(str(token)))
     found = f"'{token}'"
     missing_comma = _missing_comma(source, filename, line, column, expected)
     if missing_comma is not None:
         name, name_span = missing_comma
         return Diagnostic(
-            "P104", "error", f"a comma is missing before field '{name}'", name_span,
+            "P104",
+            "error",
+            f"a comma is missing before field '{name}'",
+            name_span,
             hint="separate the fields of a list with commas",
-        )  # fmt: skip
+        )
     hint = None
     if str(token) == "=" and _text_before(source, line, column).endswith("="):
         hint = "compare with a single '='"
@@ -145,31 +174,53 @@ def _missing_comma(
     return name, span
 
 
+_LONG_LITERAL: Final = re.compile(f'"[^"]{{{MAX_LITERAL},}}|\\d{{{MAX_LITERAL},}}')
+
+
 def _check_limits(source: str, filename: str) -> None:
     """Refuse text no parser should have to see: NULs, huge files, huge literals."""
     if len(source.encode("utf-8", "surrogatepass")) > MAX_PLAN_BYTES:
         raise PlanSyntaxError(
-            [Diagnostic(
-                "P105", "error", f"the plan is larger than {MAX_PLAN_BYTES // 1024} KiB",
-                _line_span(filename, 1, 1), hint="split the plan, or remove what is not used",
-            )], source)  # fmt: skip
+            [
+                Diagnostic(
+                    "P105",
+                    "error",
+                    f"the plan is larger than {MAX_PLAN_BYTES // 1024} KiB",
+                    _line_span(filename, 1, 1),
+                    hint="split the plan, or remove what is not used",
+                )
+            ],
+            source,
+        )
     for number, text in enumerate(source.splitlines(), 1):
         nul = text.find("\x00")
         if nul >= 0:
             raise PlanSyntaxError(
-                [Diagnostic(
-                    "P100", "error", "the plan contains a NUL character",
-                    _line_span(filename, number, nul + 1),
-                    hint="save the plan as plain UTF-8 text",
-                )], source)  # fmt: skip
-        match = re.search(r'"[^"]{%d,}|\d{%d,}' % (MAX_LITERAL, MAX_LITERAL), text)
+                [
+                    Diagnostic(
+                        "P100",
+                        "error",
+                        "the plan contains a NUL character",
+                        _line_span(filename, number, nul + 1),
+                        hint="save the plan as plain UTF-8 text",
+                    )
+                ],
+                source,
+            )
+        match = _LONG_LITERAL.search(text)
         if match:
             raise PlanSyntaxError(
-                [Diagnostic(
-                    "P105", "error", f"a number or text longer than {MAX_LITERAL} characters",
-                    _line_span(filename, number, match.start() + 1, 20),
-                    hint="shorten the number or text",
-                )], source)  # fmt: skip
+                [
+                    Diagnostic(
+                        "P105",
+                        "error",
+                        f"a number or text longer than {MAX_LITERAL} characters",
+                        _line_span(filename, number, match.start() + 1, 20),
+                        hint="shorten the number or text",
+                    )
+                ],
+                source,
+            )
 
 
 def _check_depth(tree: Tree[Token], source: str, filename: str) -> None:
@@ -180,11 +231,17 @@ def _check_depth(tree: Tree[Token], source: str, filename: str) -> None:
         if depth > MAX_DEPTH:
             meta = node.meta
             raise PlanSyntaxError(
-                [Diagnostic(
-                    "P105", "error", f"an expression nested more than {MAX_DEPTH} levels deep",
-                    _line_span(filename, meta.line, meta.column),
-                    hint="split it into named measures",
-                )], source)  # fmt: skip
+                [
+                    Diagnostic(
+                        "P105",
+                        "error",
+                        f"an expression nested more than {MAX_DEPTH} levels deep",
+                        _line_span(filename, meta.line, meta.column),
+                        hint="split it into named measures",
+                    )
+                ],
+                source,
+            )
         stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
 
 
@@ -198,10 +255,17 @@ def decode_plan(data: bytes, filename: str) -> str:
         column = len(prefix) - (prefix.rfind("\n") + 1) + 1
         shown = prefix + "\ufffd"
         raise PlanSyntaxError(
-            [Diagnostic(
-                "P100", "error", f"the plan is not valid UTF-8 (byte 0x{data[exc.start]:02x})",
-                _line_span(filename, line, column), hint="save the plan as UTF-8 text",
-            )], shown) from None  # fmt: skip
+            [
+                Diagnostic(
+                    "P100",
+                    "error",
+                    f"the plan is not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+                    _line_span(filename, line, column),
+                    hint="save the plan as UTF-8 text",
+                )
+            ],
+            shown,
+        ) from None
     return text.removeprefix("\ufeff")
 
 

@@ -241,7 +241,8 @@ class _Compiler:
             except ZeroDivisionError:
                 raise EvaluationFailure(
                     "E601",
-                    f"'{expression}' divides by '{divisor_text}', which is zero for this participant",
+                    f"'{expression}' divides by '{divisor_text}', "
+                    "which is zero for this participant",
                     span,
                 ) from None
             except NumberLimitError:

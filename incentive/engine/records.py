@@ -214,20 +214,28 @@ def _read_rows(source: RowSource, what: str) -> tuple[str, Iterator[tuple[int, M
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise RecordError([RecordProblem(
-                "R405", name, 0, None, None, f"cannot read the {what} file: {exc.strerror}"
-            )]) from None  # fmt: skip
+            raise RecordError(
+                [
+                    RecordProblem(
+                        "R405", name, 0, None, None, f"cannot read the {what} file: {exc.strerror}"
+                    )
+                ]
+            ) from None
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
-            raise RecordError([RecordProblem(
-                "R405", name, line, None, None, "the file is not valid UTF-8 text"
-            )]) from None  # fmt: skip
+            raise RecordError(
+                [RecordProblem("R405", name, line, None, None, "the file is not valid UTF-8 text")]
+            ) from None
         if path.suffix.lower() == ".json":
             return name, _json_rows(text, name)
         return name, _csv_rows(text, name)
     return f"<{what}>", ((number, row) for number, row in enumerate(source, 1))
+
+
+#: Key of the reason a CSV row has the wrong number of values (no header holds a NUL).
+_SHAPE: Final = "\x00shape"
 
 
 def _csv_rows(text: str, name: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
@@ -236,13 +244,15 @@ def _csv_rows(text: str, name: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
         fieldnames = reader.fieldnames
         if not fieldnames:
             return
+        columns = len(fieldnames)
         for row in reader:
-            if None in row:
-                raise RecordError([RecordProblem(
-                    "R405", name, reader.line_num, None, None,
-                    f"the row has more values than the header has columns ({len(fieldnames)})",
-                )])  # fmt: skip
-            yield reader.line_num, {k.strip(): v for k, v in row.items() if k is not None}
+            extra = row.pop(None, None)  # DictReader keeps extra values under None
+            values = {k.strip(): v for k, v in row.items()}
+            missing = sum(1 for v in values.values() if v is None)
+            if extra or missing:
+                count = columns + len(extra or ()) - missing
+                values[_SHAPE] = f"the row has {count} values but the header has {columns} columns"
+            yield reader.line_num, values
     except csv.Error as exc:
         raise RecordError(
             [RecordProblem("R405", name, reader.line_num, None, None, f"not valid CSV: {exc}")]
@@ -260,15 +270,21 @@ def _json_rows(text: str, name: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
     if isinstance(data, dict) and len(data) == 1:
         data = next(iter(data.values()))
     if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
-        raise RecordError([RecordProblem(
-            "R405", name, 0, None, None, "expected a JSON list of objects, one per row"
-        )])  # fmt: skip
+        raise RecordError(
+            [
+                RecordProblem(
+                    "R405", name, 0, None, None, "expected a JSON list of objects, one per row"
+                )
+            ]
+        )
     return ((number, row) for number, row in enumerate(data, 1))
 
 
 def _validate(
     model: type[BaseModel], source: str, number: int, row: Mapping[str, Any]
 ) -> tuple[BaseModel | None, list[RecordProblem]]:
+    if _SHAPE in row:
+        return None, [RecordProblem("R401", source, number, None, None, row[_SHAPE])]
     try:
         return model.model_validate(row), []
     except ValidationError as exc:
@@ -316,10 +332,18 @@ def load_inputs(
     unknown = sorted(set(records) - set(plan.record_kinds))
     if unknown:
         kinds = ", ".join(sorted(plan.record_kinds)) or "none"
-        raise RecordError([RecordProblem(
-            "R405", f"<{unknown[0]}>", 0, None, None,
-            f"the plan declares no record kind '{unknown[0]}' (it declares: {kinds})",
-        )])  # fmt: skip
+        raise RecordError(
+            [
+                RecordProblem(
+                    "R405",
+                    f"<{unknown[0]}>",
+                    0,
+                    None,
+                    None,
+                    f"the plan declares no record kind '{unknown[0]}' (it declares: {kinds})",
+                )
+            ]
+        )
     people: dict[str, Participant] = {}
     model = participant_model(plan)
     source, rows = _read_rows(participants, "participants")
@@ -331,10 +355,16 @@ def load_inputs(
         pid = getattr(valid, plan.participant_id_field)
         if pid in people:
             first = people[pid]
-            problems.append(RecordProblem(
-                "R407", source, number, plan.participant_id_field, pid,
-                f"is already the id of the participant on row {first.row}",
-            ))  # fmt: skip
+            problems.append(
+                RecordProblem(
+                    "R407",
+                    source,
+                    number,
+                    plan.participant_id_field,
+                    pid,
+                    f"is already the id of the participant on row {first.row}",
+                )
+            )
             continue
         values = {name: getattr(valid, name) for name in plan.participant_fields}
         people[pid] = Participant(pid, valid.name or pid, values, source, number)  # type: ignore[attr-defined]
@@ -360,14 +390,22 @@ def load_inputs(
             problem = None
             if record_id in kept:
                 problem = RecordProblem(
-                    "R403", source, number, kind.id_field, record_id,
+                    "R403",
+                    source,
+                    number,
+                    kind.id_field,
+                    record_id,
                     f"is already the id of the record on row {kept[record_id].row}",
-                )  # fmt: skip
+                )
             elif owner not in people:
                 problem = RecordProblem(
-                    "R404", source, number, kind.participant_field, owner,
+                    "R404",
+                    source,
+                    number,
+                    kind.participant_field,
+                    owner,
                     "is not a participant in the participants file",
-                )  # fmt: skip
+                )
             if problem is not None:
                 problems.append(problem)
                 rejected.append((kind_name, record_id, owner, problem.render()))

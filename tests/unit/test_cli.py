@@ -28,8 +28,10 @@ def test_check_reports_every_error_with_a_caret(
     plan.write_text(text.replace("revenue / quota", "revnue / quota").replace("60%,", "50%,"))
     assert main(["check", str(plan)]) == 1
     err = capsys.readouterr().err
-    assert f"{plan}:23:" in err and "did you mean 'revenue'?" in err
-    assert "error[P304]" in err and "^" in err
+    assert f"{plan}:23:" in err
+    assert "did you mean 'revenue'?" in err
+    assert "error[P304]" in err
+    assert "^" in err
     assert "2 errors" in err
 
 
@@ -55,7 +57,8 @@ def test_run_formats(fmt: str, capsys: pytest.CaptureFixture[str]) -> None:
         assert out.splitlines()[0] == "participant_id,name,base,commission,bonus,total"
         assert "R-104,Wang Fang,36000.00,10884.04,9536.01,56420.05" in out
     else:
-        assert "¥56,420.05" in out and "13 read = 8 counted + 5 excluded" in out
+        assert "¥56,420.05" in out
+        assert "13 read = 8 counted + 5 excluded" in out
 
 
 def test_explain_in_chinese(capsys: pytest.CaptureFixture[str]) -> None:
@@ -82,7 +85,8 @@ def test_bad_records_exit_1_with_row_field_and_value(
     assert f"{deals}:2: error[R401]: field 'amount': '88OOO.00' is not a decimal number" in err
     assert main([*args, "--records", str(deals), "--skip-invalid"]) == 0
     captured = capsys.readouterr()
-    assert "1 rejected records" in captured.err and "R-104" in captured.out
+    assert "1 rejected records" in captured.err
+    assert "R-104" in captured.out
 
 
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -108,4 +112,5 @@ def test_the_installed_command_never_shows_a_traceback(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 1
-    assert "Traceback" not in done.stderr and "not valid UTF-8" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "not valid UTF-8" in done.stderr

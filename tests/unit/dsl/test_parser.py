@@ -40,7 +40,8 @@ def test_percent_literal_is_a_rate_not_the_number() -> None:
 def test_numbers_are_read_from_their_text() -> None:
     plan = parse_plan(HEADER + "component c = 0.1 + 0.2", filename="t.rules")
     body = plan.components[0].body
-    assert isinstance(body, ast.Arithmetic) and isinstance(body.left, ast.Number)
+    assert isinstance(body, ast.Arithmetic)
+    assert isinstance(body.left, ast.Number)
     assert body.left.value == Decimal("0.1")
 
 

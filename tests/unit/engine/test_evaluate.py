@@ -90,7 +90,8 @@ def test_floor_raises_a_small_amount() -> None:
 
 def test_scorecard_weights_each_item() -> None:
     result = _pay(
-        "component c = 1000 * scorecard(attainment capped at 50% weight 50%, csat / 100 weight 50%)",
+        "component c = 1000 * scorecard(attainment capped at 50% weight 50%,"
+        " csat / 100 weight 50%)",
         [WON],
     )
     assert result.amount("c") == Decimal("650.00")  # 1000 × (50% × 50% + 80% × 50%)
@@ -122,7 +123,8 @@ def test_division_by_a_zero_quota_names_the_participant() -> None:
     [problem] = info.value.problems
     assert (problem.code, problem.participant_id) == ("E601", "R-1")
     assert "quota" in problem.message
-    assert problem.span is not None and problem.span.line == 8
+    assert problem.span is not None
+    assert problem.span.line == 8
 
 
 def test_tiers_against_a_zero_quota_are_an_error_not_the_top_rate() -> None:

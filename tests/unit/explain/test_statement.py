@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -29,9 +30,7 @@ def _evaluate(left: str) -> Decimal | None:
     if (
         not tokens
         or tokens[0] in "×÷+−"
-        or any(
-            a not in "×÷+−" and b not in "×÷+−" for a, b in zip(tokens, tokens[1:], strict=False)
-        )
+        or any(a not in "×÷+−" and b not in "×÷+−" for a, b in itertools.pairwise(tokens))
     ):
         return None
     terms: list[Decimal] = []
