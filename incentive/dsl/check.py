@@ -411,6 +411,8 @@ def _infer_node(node: ast.Expr, report: _Report, scope: _Scope, expected: Unit |
         right = _infer(node.right, report, scope, None)
         _adopt(node.left, right, report)
         _adopt(node.right, left, report)
+        if _plain_number_beside_share(node.left, left, node.right, right, report):
+            return "bool"
         if (left in _NUMERIC) != (right in _NUMERIC) or (
             left not in _NUMERIC
             and left != right
@@ -460,6 +462,7 @@ def _infer_node(node: ast.Expr, report: _Report, scope: _Scope, expected: Unit |
         limit = _infer(node.limit, report, scope, unit)
         _require_numeric(node.operand, unit, report, f"'{_MODIFIER_WORDS[node.kind]}'")
         _require_numeric(node.limit, limit, report, f"'{_MODIFIER_WORDS[node.kind]}'")
+        _plain_number_beside_share(node.operand, unit, node.limit, limit, report)
         return unit
     if isinstance(node, ast.Call):
         units = [_infer(arg, report, scope, expected) for arg in node.args]
@@ -520,6 +523,23 @@ def _infer_arithmetic(
     if left in ("score", "count") and right in ("number", "count", "score"):
         return "ratio"
     return "ratio" if left == right else left
+
+
+def _plain_number_beside_share(
+    left: ast.Expr, left_unit: Unit, right: ast.Expr, right_unit: Unit, report: _Report
+) -> bool:
+    """``attainment >= 80`` means 8,000%: a share beside a plain number is refused."""
+    for share_unit, number in ((left_unit, right), (right_unit, left)):
+        if share_unit == "ratio" and isinstance(number, ast.Number):
+            percent = f"{(number.value * 100).normalize():f}%"
+            report.error(
+                "P204",
+                f"a percentage is compared with the plain number {number.text}",
+                number.span,
+                hint=f"write {number.text}% (the plain number {number.text} means {percent})",
+            )
+            return True
+    return False
 
 
 def _require_numeric(node: ast.Expr, unit: Unit, report: _Report, where: str) -> None:
@@ -693,6 +713,10 @@ def _check_scorecard(node: ast.Scorecard, report: _Report, scope: _Scope) -> Non
         )
 
 
+def _text_of(node: ast.Expr) -> str:
+    return node.name if isinstance(node, ast.Name) else "the target"
+
+
 def _percent(value: Decimal) -> str:
     return f"{(value * 100).normalize():f}%"
 
@@ -711,6 +735,25 @@ def _check_tiers(node: ast.Tiers, report: _Report, scope: _Scope) -> Unit:
                 hint="measure an amount against its target amount",
             )
     rows = node.rows
+    if node.against is not None and not rows[0].bounds_are_percent:
+        report.error(
+            "P301",
+            f"tiers against '{_text_of(node.against)}' need percentage boundaries",
+            rows[0].span,
+            hint=f"write {rows[1].lower_text if len(rows) > 1 else rows[0].lower_text}% "
+            "rather than a plain number, which would mean that many times the target",
+        )
+    if unit == "money":
+        for number, row in enumerate(rows, 1):
+            if not row.rate_is_percent:
+                report.error(
+                    "P204",
+                    f"tier {number} pays {row.rate_text} on an amount; a rate on an amount "
+                    "is a percentage",
+                    row.span,
+                    hint=f"write 'pays {row.rate_text}%' (a plain {row.rate_text} would pay "
+                    f"{row.rate_text} times the amount)",
+                )
     if rows[0].lower != 0:
         report.error(
             "P302",

@@ -17,6 +17,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from incentive.dsl import ast
 from incentive.dsl.build import BuildProblems, build_plan
+from incentive.dsl.suggest import suggest
 from incentive.errors import Diagnostic, PlanSyntaxError, Span
 
 #: A plan larger than this is refused before parsing (real plans are a few kilobytes).
@@ -74,6 +75,19 @@ def _expected(names: set[str]) -> str:
     if len(words) > 8:
         return "a statement or an expression" if "COMPONENT" in names else "an expression"
     return ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1]
+
+
+_KEYWORDS: Final = (
+    "marginal", "retroactive", "scorecard", "measure", "component", "participant",
+    "currency", "period", "rounding", "minimum", "maximum", "average", "distinct",
+)  # fmt: skip
+
+_MODIFIERS: Final = {
+    "capped": "capped at",
+    "floored": "floored at",
+    "multiplied": "multiplied by",
+    "only": "only when",
+}
 
 
 def _line_span(filename: str, line: int, column: int, length: int = 1) -> Span:
@@ -134,8 +148,40 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, filename: str) -> Di
             name_span,
             hint="separate the fields of a list with commas",
         )
+    if expected == {"FIELDS"}:
+        # A name where a statement should start was taken as `KIND fields:`.
+        before = _text_before(source, line, column)
+        words = list(re.finditer(r"[^\W\d]\w*", before))
+        previous = words[-1].group(0) if words else ""
+        offset = words[-1].start() if words else len(before)
+        word_line = before.count("\n", 0, offset) + 1
+        word_column = offset - (before.rfind("\n", 0, offset) + 1) + 1
+        start = Span(filename, word_line, word_column, word_line, word_column + len(previous))
+        typos = [
+            (w.group(0), k)
+            for w in words[-2:]
+            if (k := suggest(w.group(0), _KEYWORDS)) is not None and k != w.group(0)
+        ]
+        if previous in _MODIFIERS:
+            hint = f"put a comma before '{_MODIFIERS[previous]}': each modifier follows a comma"
+        elif typos:
+            hint = f"did you mean '{typos[0][1]}' instead of '{typos[0][0]}'?"
+        else:
+            hint = (
+                "start each statement with plan, currency, period, rounding, participant "
+                "fields, KIND fields, measure or component"
+            )
+        return Diagnostic(
+            "P101",
+            "error",
+            f"unexpected '{previous} {token}'; expected a statement",
+            start,
+            hint=hint,
+        )
     hint = None
-    if str(token) == "=" and _text_before(source, line, column).endswith("="):
+    if str(token) in _MODIFIERS:
+        hint = f"put a comma before '{_MODIFIERS[str(token)]}': each modifier follows a comma"
+    elif str(token) == "=" and _text_before(source, line, column).endswith("="):
         hint = "compare with a single '='"
     elif token.type == "NUMBER" and re.search(r"\d,$", _text_before(source, line, column)):
         hint = "write numbers without thousands separators (10000 or 10_000)"
@@ -163,6 +209,9 @@ def _missing_comma(
     if expected != {"FIELDS"}:
         return None
     before = _text_before(source, line, column)
+    statements = re.findall(r"\b(fields|measure|component)\b", before)
+    if not statements or statements[-1] != "fields":
+        return None
     match = _FIELD_END.search(before)
     if match is None:
         return None
@@ -174,7 +223,7 @@ def _missing_comma(
     return name, span
 
 
-_LONG_LITERAL: Final = re.compile(f'"[^"]{{{MAX_LITERAL},}}|\\d{{{MAX_LITERAL},}}')
+_LONG_NUMBER: Final = re.compile(f"\\d{{{MAX_LITERAL},}}")
 
 
 def _check_limits(source: str, filename: str) -> None:
@@ -207,7 +256,7 @@ def _check_limits(source: str, filename: str) -> None:
                 ],
                 source,
             )
-        match = _LONG_LITERAL.search(text)
+        match = _LONG_NUMBER.search(text)
         if match:
             raise PlanSyntaxError(
                 [
@@ -224,7 +273,7 @@ def _check_limits(source: str, filename: str) -> None:
 
 
 def _check_depth(tree: Tree[Token], source: str, filename: str) -> None:
-    """Refuse expressions nested deeper than `MAX_DEPTH`, without recursing."""
+    """Refuse expressions nested deeper than `MAX_DEPTH` and over-long texts, iteratively."""
     stack: list[tuple[Tree[Token], int]] = [(tree, 0)]
     while stack:
         node, depth = stack.pop()
@@ -242,7 +291,22 @@ def _check_depth(tree: Tree[Token], source: str, filename: str) -> None:
                 ],
                 source,
             )
-        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+        for child in node.children:
+            if isinstance(child, Tree):
+                stack.append((child, depth + 1))
+            elif child.type == "STRING" and len(child) > MAX_LITERAL + 2:
+                raise PlanSyntaxError(
+                    [
+                        Diagnostic(
+                            "P105",
+                            "error",
+                            f"a number or text longer than {MAX_LITERAL} characters",
+                            _line_span(filename, child.line or 1, child.column or 1, 20),
+                            hint="shorten the number or text",
+                        )
+                    ],
+                    source,
+                )
 
 
 def decode_plan(data: bytes, filename: str) -> str:

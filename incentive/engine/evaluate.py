@@ -138,11 +138,12 @@ def _aggregate(agg: CompiledAggregate, env: ParticipantEnv, ledger: _Ledger) -> 
     )
 
 
-def _natural(text: str) -> tuple[tuple[int, str], ...]:
-    """Sort key that puts D-2 before D-10."""
-    return tuple(
+def _natural(text: str) -> tuple[tuple[tuple[int, str], ...], str]:
+    """Sort key that puts D-2 before D-10 (and D-02 after D-2: ids are unique text)."""
+    parts = tuple(
         (int(part), "") if part.isdigit() else (0, part) for part in re.split(r"(\d+)", text)
     )
+    return parts, text
 
 
 def _fold(agg: CompiledAggregate, values: list[Any], count: int) -> tuple[Exact, tr.Unit]:

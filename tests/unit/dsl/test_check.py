@@ -78,3 +78,58 @@ def test_thousands_separators_get_a_hint() -> None:
         incentive.load_plan(HEADER + "component c = 1,000", filename="t.rules")
     assert info.value.diagnostics[0].hint is not None
     assert "thousands separators" in info.value.diagnostics[0].hint
+
+
+@pytest.mark.parametrize(
+    ("component", "fragment"),
+    [
+        pytest.param(
+            "measure a = quota / quota\ncomponent c = 1 only when a >= 80",
+            "compared with the plain number 80",
+            id="gate-without-percent",
+        ),
+        pytest.param(
+            "measure a = quota / quota\ncomponent c = 100 * (a capped at 120)",
+            "compared with the plain number 120",
+            id="cap-without-percent",
+        ),
+        pytest.param(
+            "component c = marginal tiers of quota:\n  0 up to 100 pays 3\n  100 and above pays 5%",
+            "tier 1 pays 3 on an amount",
+            id="rate-without-percent",
+        ),
+        pytest.param(
+            "component c = marginal tiers of quota against quota:\n"
+            "  0 up to 80 pays 1%\n  80 and above pays 3%",
+            "need percentage boundaries",
+            id="attainment-bounds-without-percent",
+        ),
+    ],
+)
+def test_a_forgotten_percent_sign_is_an_error(component: str, fragment: str) -> None:
+    with pytest.raises(PlanCheckError) as info:
+        incentive.load_plan(HEADER + FIELDS + component, filename="t.rules")
+    assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "component",
+    [
+        pytest.param("component c = 100 * quota, capped at 9000 floored at 1000", id="floor"),
+        pytest.param("component c = 100 only when csat >= 8 capped at 5000", id="gate-cap"),
+        pytest.param("component c = 1000 multiplied by 2", id="multiplier"),
+    ],
+)
+def test_a_modifier_without_its_comma_is_refused(component: str) -> None:
+    with pytest.raises(PlanSyntaxError) as info:
+        incentive.load_plan(HEADER + FIELDS + component, filename="t.rules")
+    hint = info.value.diagnostics[0].hint
+    assert hint is not None
+    assert "put a comma before" in hint
+
+
+def test_a_misspelled_keyword_gets_a_suggestion() -> None:
+    text = HEADER + FIELDS + "component c = retroactiv tiers of quota:\n  0 and above pays 1%"
+    with pytest.raises(PlanSyntaxError) as info:
+        incentive.load_plan(text, filename="t.rules")
+    assert info.value.diagnostics[0].hint == "did you mean 'retroactive' instead of 'retroactiv'?"
