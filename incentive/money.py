@@ -25,8 +25,10 @@ MAX_DIGITS: Final = 60
 #: Largest decimal exponent a value may reach (about 10^40 is far beyond any payroll).
 MAX_EXPONENT: Final = 40
 
+#: Largest numerator or denominator (in bits) an exact fraction may reach, about 120 digits.
+MAX_FRACTION_BITS: Final = 400
+
 ZERO: Final = Decimal(0)
-ONE: Final = Decimal(1)
 
 ROUNDING_MODES: Final[dict[str, str]] = {
     "half_up": decimal.ROUND_HALF_UP,
@@ -107,14 +109,30 @@ def parse_decimal(text: str) -> Decimal:
     return Decimal(stripped)
 
 
+def percent_value(text: str) -> Decimal:
+    """The rate a percentage denotes, exactly: ``"12.5"`` (from 12.5%) is 0.125.
+
+    >>> percent_value("12.5"), percent_value("100")
+    (Decimal('0.125'), Decimal('1.00'))
+    """
+    return Decimal(f"{parse_decimal(text)}E-2")
+
+
 def to_fraction(value: Exact) -> Fraction:
     """The exact rational value of ``value``."""
     return value if isinstance(value, Fraction) else Fraction(value)
 
 
 def _normal(value: Fraction) -> Exact:
-    """A fraction back as a Decimal when its denominator is a product of 2s and 5s."""
+    """A fraction back as a Decimal when its denominator is a product of 2s and 5s.
+
+    Raises:
+        NumberLimitError: when the fraction outgrows `MAX_FRACTION_BITS`, so no plan can
+            make arithmetic run without bound.
+    """
     den = value.denominator
+    if value.numerator.bit_length() > MAX_FRACTION_BITS or den.bit_length() > MAX_FRACTION_BITS:
+        raise NumberLimitError("value too large")
     if den == 1:
         return Decimal(value.numerator)
     rest = den
@@ -200,13 +218,13 @@ def total(amounts: Iterable[Decimal], quantum: Decimal) -> Decimal:
 
 
 def neg(a: Exact) -> Exact:
-    """``−a``."""
-    return -a
-
-
-def is_whole(value: Exact) -> bool:
-    """True when ``value`` has no fractional part."""
-    return to_fraction(value).denominator == 1
+    """``−a``, exactly (Decimal's unary minus would round to the thread's context)."""
+    if isinstance(a, Fraction):
+        return -a
+    try:
+        return _CTX.minus(a)
+    except (decimal.Inexact, decimal.Overflow) as exc:
+        raise NumberLimitError("value too large") from exc
 
 
 def quantize(value: Exact, quantum: Decimal, mode: RoundingMode = "half_up") -> Decimal:

@@ -16,6 +16,7 @@ from lark.visitors import Transformer_NonRecursive, v_args
 
 from incentive.dsl import ast
 from incentive.errors import Diagnostic, Span
+from incentive.money import percent_value
 
 
 class BuildProblems(Exception):
@@ -182,7 +183,7 @@ class PlanBuilder(Transformer_NonRecursive[Token, Any]):
         return ast.Number(self._token_span(token), Decimal(_number_text(token)), str(token))
 
     def percent(self, meta: Meta, token: Token) -> ast.Percent:
-        value = Decimal(_number_text(token)[:-1]).scaleb(-2)
+        value = percent_value(_number_text(token)[:-1])
         return ast.Percent(self._token_span(token), value, str(token))
 
     def text(self, meta: Meta, token: Token) -> ast.Text:
@@ -278,7 +279,7 @@ class PlanBuilder(Transformer_NonRecursive[Token, Any]):
         return ast.Scorecard(self._span(meta), items)
 
     def scorecard_item(self, meta: Meta, measure: ast.Expr, weight: Token) -> ast.ScorecardItem:
-        value = Decimal(_number_text(weight)[:-1]).scaleb(-2)
+        value = percent_value(_number_text(weight)[:-1])
         return ast.ScorecardItem(measure, value, str(weight), self._span(meta))
 
     def start(self, meta: Meta, *statements: Any) -> list[Any]:

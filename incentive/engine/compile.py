@@ -19,9 +19,20 @@ from typing import Any, Final
 from incentive.dsl import ast
 from incentive.dsl.check import CheckedPlan, Unit, walk
 from incentive.engine import trace as tr
-from incentive.engine.records import Record
+from incentive.engine.credit import Credit
 from incentive.errors import Span
-from incentive.money import MAX_DIGITS, ZERO, Exact, NumberLimitError, add, div, mul, quantize, sub
+from incentive.money import (
+    MAX_DIGITS,
+    ZERO,
+    Exact,
+    NumberLimitError,
+    add,
+    div,
+    mul,
+    neg,
+    quantize,
+    sub,
+)
 
 
 class EvaluationFailure(Exception):
@@ -38,14 +49,18 @@ class ParticipantEnv:
     """One participant's values while the engine works on them."""
 
     participant_id: str
+    name: str
     fields: Mapping[str, Any]
-    records: Mapping[str, Sequence[Record]]
+    records: Mapping[str, Sequence[Credit]]
+    #: the period the run covers; closures read it here, so a run over sub-periods can vary it
+    period_start: dt.date
+    period_end: dt.date
     aggregates: list[tr.AggregateStep] = field(default_factory=list)
     measures: dict[str, tr.Step] = field(default_factory=dict)
 
 
 StepFn = Callable[[ParticipantEnv], tr.Step]
-ValueFn = Callable[[ParticipantEnv, Record | None], Any]
+ValueFn = Callable[[ParticipantEnv, Credit | None], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +85,7 @@ class CompiledAggregate:
     line: int
     #: label of the filter for the record reconciliation: "line 10: status = \"won\""
     names: tuple[str, ...]
+    unit: Unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +121,7 @@ _FLIP: Final = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="
 class _Compiler:
     def __init__(self, checked: CheckedPlan) -> None:
         self.checked = checked
+        self.lines = checked.source.splitlines()
         self.aggregates: list[CompiledAggregate] = []
         self.aggregate_index: dict[ast.Aggregate, int] = {}
 
@@ -112,7 +129,7 @@ class _Compiler:
         return self.checked.units.get(node, "number")
 
     def text(self, span: Span) -> str:
-        lines = self.checked.source.splitlines()
+        lines = self.lines
         if span.line == span.end_line:
             return lines[span.line - 1][span.column - 1 : span.end_column - 1]
         parts = [lines[span.line - 1][span.column - 1 :]]
@@ -141,18 +158,19 @@ class _Compiler:
 
             def negate(env: ParticipantEnv) -> tr.Step:
                 inner = operand(env)
-                return tr.NegateStep(-_number(inner), unit, inner)
+                return tr.NegateStep(neg(number_of(inner)), unit, inner)
 
             return negate
         if isinstance(node, ast.Compare):
             return self._compare(node)
         if isinstance(node, ast.InPeriod):
             operand = self.step(node.operand)
-            start, end = self.checked.period_start, self.checked.period_end
 
             def in_period(env: ParticipantEnv) -> tr.Step:
                 inner = operand(env)
-                return tr.InPeriodStep(start <= inner.value <= end, "bool", inner, start, end)  # type: ignore[operator]
+                start, end = env.period_start, env.period_end
+                inside = start <= inner.value <= end  # type: ignore[operator]  # checked: a date
+                return tr.InPeriodStep(inside, "bool", inner, start, end)
 
             return in_period
         if isinstance(node, ast.InList):
@@ -186,7 +204,7 @@ class _Compiler:
 
             def call(env: ParticipantEnv) -> tr.Step:
                 steps = tuple(a(env) for a in args)
-                return tr.CallStep(pick(_number(s) for s in steps), unit, function, steps)
+                return tr.CallStep(pick(number_of(s) for s in steps), unit, function, steps)
 
             return call
         if isinstance(node, ast.IfThenElse):
@@ -219,9 +237,7 @@ class _Compiler:
         if ref.kind == "participant_field":
 
             def participant_field(env: ParticipantEnv) -> tr.Step:
-                if name == "id":
-                    return tr.FieldStep(env.participant_id, unit, name)
-                return tr.FieldStep(env.fields[name], unit, name)
+                return tr.FieldStep(_field(env, name), unit, name)
 
             return participant_field
         raise AssertionError("record fields are only read by filters")
@@ -237,7 +253,7 @@ class _Compiler:
         def arithmetic(env: ParticipantEnv) -> tr.Step:
             a, b = left(env), right(env)
             try:
-                value = operation(_number(a), _number(b))
+                value = operation(number_of(a), number_of(b))
             except ZeroDivisionError:
                 raise EvaluationFailure(
                     "E601",
@@ -287,7 +303,7 @@ class _Compiler:
 
         def bound(env: ParticipantEnv) -> tr.Step:
             a, b = operand(env), limit(env)
-            value, lim = _number(a), _number(b)
+            value, lim = number_of(a), number_of(b)
             bit = value > lim if is_cap else value < lim
             return tr.BoundStep(lim if bit else value, unit, kind, a, b, bit)
 
@@ -301,7 +317,7 @@ class _Compiler:
             total: Exact = ZERO
             for fn, weight in items:
                 item = fn(env)
-                contribution = mul(_number(item), weight)
+                contribution = mul(number_of(item), weight)
                 total = add(total, contribution)
                 lines.append(tr.ScorecardLine(item, weight, contribution))
             return tr.ScorecardStep(total, "ratio", tuple(lines))
@@ -319,11 +335,11 @@ class _Compiler:
 
         def tiers(env: ParticipantEnv) -> tr.Step:
             m_step = measure(env)
-            m = _number(m_step)
+            m = number_of(m_step)
             q_step = None if against is None else against(env)
             scale: Exact | None = None
             if q_step is not None:
-                scale = _number(q_step)
+                scale = number_of(q_step)
                 if scale <= 0:
                     raise EvaluationFailure(
                         "E601",
@@ -396,7 +412,14 @@ class _Compiler:
         names = tuple(f"line {c.line}: {c.text}" for c in conditions)
         self.aggregates.append(
             CompiledAggregate(
-                index, node.function, node.kind, node.field, conditions, node.span.line, names
+                index,
+                node.function,
+                node.kind,
+                node.field,
+                conditions,
+                node.span.line,
+                names,
+                self.unit(node),
             )
         )
         self.aggregate_index[node] = index
@@ -431,41 +454,42 @@ class _Compiler:
             ref = self.checked.references[node]
             name = ref.name
             if ref.kind == "record_field":
-                return lambda env, record: record.values[name]  # type: ignore[union-attr]
+                return lambda env, record: record.record.values[name]  # type: ignore[union-attr]
             if ref.kind == "participant_field":
-                if name == "id":
-                    return lambda env, record: env.participant_id
-                return lambda env, record: env.fields[name]
+                return lambda env, record: _field(env, name)
             raise AssertionError("filters cannot read measures")
         if isinstance(node, ast.Arithmetic):
             left, right = self.value(node.left), self.value(node.right)
             operation = {"+": add, "-": sub, "*": mul, "/": div}[node.op]
             span = node.span
 
-            def arithmetic(env: ParticipantEnv, record: Record | None) -> Any:
+            def arithmetic(env: ParticipantEnv, record: Credit | None) -> Any:
                 try:
                     return operation(left(env, record), right(env, record))
                 except ZeroDivisionError:
                     raise EvaluationFailure("E601", "a filter divides by zero", span) from None
+                except NumberLimitError:
+                    raise EvaluationFailure(
+                        "E602", f"a filter grows beyond {MAX_DIGITS} digits", span
+                    ) from None
 
             return arithmetic
         if isinstance(node, ast.Negate):
             operand = self.value(node.operand)
-            return lambda env, record: -operand(env, record)
+            return lambda env, record: neg(operand(env, record))
         if isinstance(node, ast.Compare):
             left, right = self.value(node.left), self.value(node.right)
             test = _COMPARISONS[node.op]
             return lambda env, record: test(left(env, record), right(env, record))
         if isinstance(node, ast.InPeriod):
             operand = self.value(node.operand)
-            start, end = self.checked.period_start, self.checked.period_end
-            return lambda env, record: start <= operand(env, record) <= end
+            return lambda env, record: env.period_start <= operand(env, record) <= env.period_end
         if isinstance(node, ast.InList):
             operand = self.value(node.operand)
             options = [self.value(o) for o in node.options]
             negated = node.negated
 
-            def in_list(env: ParticipantEnv, record: Record | None) -> bool:
+            def in_list(env: ParticipantEnv, record: Credit | None) -> bool:
                 value = operand(env, record)
                 return any(value == o(env, record) for o in options) != negated
 
@@ -492,7 +516,17 @@ class _Compiler:
         raise AssertionError(f"{type(node).__name__} cannot stand in a record filter")
 
 
-def _number(step: tr.Step) -> Exact:
+def _field(env: ParticipantEnv, name: str) -> Any:
+    """A participant's field; ``id`` and ``name`` are always there."""
+    if name == "id":
+        return env.participant_id
+    if name == "name":
+        return env.name
+    return env.fields[name]
+
+
+def number_of(step: tr.Step) -> Exact:
+    """The numeric value of a step the checker typed as a number."""
     value = step.value
     assert isinstance(value, Decimal | Fraction), value
     return value

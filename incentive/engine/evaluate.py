@@ -1,15 +1,16 @@
 """Runs a `CompiledPlan` over a whole population → `RunResult` with a trace per participant.
 
-Order: records are grouped by the participant they credit (once), then for every
-participant the aggregates, the measures in dependency order, and the components, each
-rounded once by the plan's rule.  Every record ends counted, excluded by a named filter
-condition, or rejected with its reason.  Imports dsl.check, engine and money.
+Order: records are credited to participants and grouped (once); then, for the whole
+population, every participant's aggregates and measures (in dependency order); then every
+participant's components, each rounded once by the plan's rule.  Measures come first for
+everyone so that values across participants (rankings, team pools) can sit between.
+Every record ends counted, excluded by a named filter condition, or rejected with its
+reason.  Imports dsl.check, engine and money.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Literal
@@ -23,9 +24,11 @@ from incentive.engine.compile import (
     CompiledPlan,
     EvaluationFailure,
     ParticipantEnv,
+    number_of,
     round_amount,
 )
-from incentive.engine.records import Inputs, Record
+from incentive.engine.credit import FULL, credit_records
+from incentive.engine.records import Inputs, Participant
 from incentive.engine.results import (
     ComponentResult,
     Label,
@@ -84,17 +87,23 @@ class _Ledger:
     def exclude(self, kind: str, record_id: str, reason: str) -> None:
         self.excluded.setdefault((kind, record_id), reason)
 
+    def merge(self, other: _Ledger) -> None:
+        self.counted |= other.counted
+        for key, reason in other.excluded.items():
+            self.excluded.setdefault(key, reason)
+
 
 def _aggregate(agg: CompiledAggregate, env: ParticipantEnv, ledger: _Ledger) -> tr.AggregateStep:
-    records = env.records.get(agg.kind, ())
+    credits = env.records.get(agg.kind, ())
     counted_ids: list[str] = []
     values: list[Any] = []
     excluded: list[tr.Exclusion] = []
     field = agg.field
-    for record in records:
+    for credit in credits:
+        record = credit.record
         failed = None
         for number, condition in enumerate(agg.conditions):
-            if not condition.test(env, record):
+            if not condition.test(env, credit):
                 failed = number
                 break
         if failed is not None:
@@ -120,7 +129,10 @@ def _aggregate(agg: CompiledAggregate, env: ParticipantEnv, ledger: _Ledger) -> 
         ledger.count(agg.kind, record.id)
         counted_ids.append(record.id)
         if field is not None:
-            values.append(record.values[field])
+            value = record.values[field]
+            if credit.share != FULL and agg.function == "sum":
+                value = mul(value, credit.share)
+            values.append(value)
     value, unit = _fold(agg, values, len(counted_ids))
     # Listed in id order, so the statement does not depend on the order of the input.
     excluded.sort(key=lambda e: _natural(e.record_id))
@@ -147,27 +159,24 @@ def _natural(text: str) -> tuple[tuple[tuple[int, str], ...], str]:
 
 
 def _fold(agg: CompiledAggregate, values: list[Any], count: int) -> tuple[Exact, tr.Unit]:
+    """Combine the counted values.  Of no records: a sum and a count are 0, and so (by
+    this rule, stated in the README) are a minimum, a maximum and an average."""
     function = agg.function
     if function == "count":
         return Decimal(count), "count"
     if function == "count_distinct":
         return Decimal(len(set(values))), "count"
-    unit: tr.Unit = "money"
-    if function == "sum":
+    unit = agg.unit
+    if function in ("sum", "average"):
         total: Exact = ZERO
         for value in values:
             total = add(total, value)
-        return total, unit
+        if function == "sum" or not values:
+            return total, unit
+        return div(total, Decimal(len(values))), unit
     if not values:
         return ZERO, unit
-    if function == "minimum":
-        return min(values), unit
-    if function == "maximum":
-        return max(values), unit
-    total = ZERO
-    for value in values:
-        total = add(total, value)
-    return div(total, Decimal(len(values))), unit
+    return (min(values) if function == "minimum" else max(values)), unit
 
 
 def _component(
@@ -178,6 +187,7 @@ def _component(
         step = gate.fn(env)
         gates.append(tr.ModifierStep("gate", step, None, None, not step.value, gate.line))
         if not step.value:
+            nothing = ZERO.quantize(checked.quantum)
             return tr.ComponentTrace(
                 component.name,
                 component.line,
@@ -185,40 +195,56 @@ def _component(
                 None,
                 (),
                 ZERO,
-                ZERO.quantize(checked.quantum),
+                nothing,
                 component.measures,
             )
     body = component.body(env)
-    value = body.value
-    assert not isinstance(value, bool | str)
+    value = number_of(body)
     modifiers: list[tr.ModifierStep] = []
     for modifier in component.modifiers:
         step = modifier.fn(env)
-        limit = step.value
-        before: Exact = value  # type: ignore[assignment]  # a number, checked above
-        assert not isinstance(limit, bool | str)
+        limit = number_of(step)
+        before = value
         if modifier.kind == "cap":
-            bit = before > limit  # type: ignore[operator]
-            after = limit if bit else before
+            bit = before > limit
+            value = limit if bit else before
         elif modifier.kind == "floor":
-            bit = before < limit  # type: ignore[operator]
-            after = limit if bit else before
+            bit = before < limit
+            value = limit if bit else before
         else:
-            after = mul(before, limit)  # type: ignore[arg-type]
+            value = mul(before, limit)
             bit = True
-        modifiers.append(tr.ModifierStep(modifier.kind, step, before, after, bit, modifier.line))  # type: ignore[arg-type]
-        value = after
-    exact: Exact = value  # type: ignore[assignment]
+        kind: Literal["cap", "floor", "multiplier"] = modifier.kind  # type: ignore[assignment]  # gates are split off at compile time
+        modifiers.append(tr.ModifierStep(kind, step, before, value, bit, modifier.line))
     return tr.ComponentTrace(
         component.name,
         component.line,
         tuple(gates),
         body,
         tuple(modifiers),
-        exact,
-        round_amount(exact, checked),
+        value,
+        round_amount(value, checked),
         component.measures,
     )
+
+
+def _measures(
+    compiled: CompiledPlan, env: ParticipantEnv, ledger: _Ledger
+) -> dict[str, tr.MeasureTrace]:
+    env.aggregates = [_aggregate(agg, env, ledger) for agg in compiled.aggregates]
+    measures: dict[str, tr.MeasureTrace] = {}
+    for name, line, fn in compiled.measures:
+        step = fn(env)
+        env.measures[name] = tr.MeasureStep(step.value, step.unit, name)
+        measures[name] = tr.MeasureTrace(name, line, step)
+    return measures
+
+
+def _problem(participant_id: str, error: Exception) -> EvaluationProblem:
+    if isinstance(error, EvaluationFailure):
+        return EvaluationProblem(error.code, participant_id, str(error), error.span)
+    message = "a value grew beyond the limit on the size of numbers"
+    return EvaluationProblem("E602", participant_id, message)
 
 
 def evaluate_inputs(
@@ -229,51 +255,57 @@ def evaluate_inputs(
     Args:
         compiled: the compiled plan.
         inputs: validated participants and records, with any problems found reading them.
-        skip_invalid: pay the valid rows and list the rejected ones, instead of stopping.
+        skip_invalid: pay the valid rows and list the rejected ones, and leave unpaid (and
+            list) the participants the plan cannot be evaluated for, instead of stopping.
 
     Returns:
         Every participant's payout and trace, the total and every record's disposition.
 
     Raises:
         RecordError: when inputs have problems and ``skip_invalid`` is false.
-        EvaluationError: listing every participant the plan cannot be evaluated for.
+        EvaluationError: listing every participant the plan cannot be evaluated for,
+            when ``skip_invalid`` is false.
     """
     if inputs.problems and not skip_invalid:
         raise RecordError(inputs.problems)
     checked = compiled.checked
     info = plan_info(checked)
-    grouped: dict[str, dict[str, list[Record]]] = defaultdict(lambda: defaultdict(list))
-    for kind, records in inputs.records.items():
-        for record in records:
-            grouped[record.participant_id][kind].append(record)
+    credits = credit_records(inputs.records)
     ledger = _Ledger()
-    results: list[ParticipantResult] = []
     problems: list[EvaluationProblem] = []
+    unpaid: dict[str, str] = {}
+
+    # Phase 1: aggregates and measures for the whole population.
+    evaluated: list[tuple[Participant, ParticipantEnv, dict[str, tr.MeasureTrace], _Ledger]] = []
     for participant in inputs.participants:
-        env = ParticipantEnv(participant.id, participant.values, grouped.get(participant.id, {}))
+        env = ParticipantEnv(
+            participant.id,
+            participant.name,
+            participant.values,
+            credits.get(participant.id, {}),
+            checked.period_start,
+            checked.period_end,
+        )
+        own = _Ledger()
         try:
-            env.aggregates = [_aggregate(agg, env, ledger) for agg in compiled.aggregates]
-            measures: dict[str, tr.MeasureTrace] = {}
-            for name, line, fn in compiled.measures:
-                step = fn(env)
-                env.measures[name] = tr.MeasureStep(step.value, step.unit, name)
-                measures[name] = tr.MeasureTrace(name, line, step)
+            measures = _measures(compiled, env, own)
+        except (EvaluationFailure, NumberLimitError) as error:
+            problems.append(_problem(participant.id, error))
+            unpaid[participant.id] = problems[-1].render()
+            continue
+        evaluated.append((participant, env, measures, own))
+
+    # Phase 2: components, from the measures.
+    results: list[ParticipantResult] = []
+    for participant, env, measures, own in evaluated:
+        try:
             components = tuple(_component(c, env, checked) for c in compiled.components)
-        except EvaluationFailure as failure:
-            problems.append(
-                EvaluationProblem(failure.code, participant.id, str(failure), failure.span)
-            )
+            total = money_total((c.amount for c in components), checked.quantum)
+        except (EvaluationFailure, NumberLimitError) as error:
+            problems.append(_problem(participant.id, error))
+            unpaid[participant.id] = problems[-1].render()
             continue
-        except NumberLimitError:
-            problems.append(
-                EvaluationProblem(
-                    "E602",
-                    participant.id,
-                    "a value grew beyond the limit on the size of numbers",
-                )
-            )
-            continue
-        total = money_total((c.amount for c in components), checked.quantum)
+        ledger.merge(own)
         lines = tuple(
             ComponentResult(name=c.name, label=info.labels[c.name], amount=c.amount, line=c.line)
             for c in components
@@ -288,10 +320,9 @@ def evaluate_inputs(
                 trace=tr.ParticipantTrace(measures, components),
             )
         )
-    if problems:
+    if problems and not skip_invalid:
         raise EvaluationError(problems)
-    dispositions = _dispositions(inputs, ledger)
-    summary = _summary(dispositions)
+    dispositions = _dispositions(inputs, ledger, unpaid)
     try:
         grand_total = money_total((r.total for r in results), checked.quantum)
     except NumberLimitError:
@@ -301,24 +332,29 @@ def evaluate_inputs(
         plan=info,
         participants=tuple(results),
         total=grand_total,
-        records=summary,
+        records=_summary(dispositions),
         dispositions=dispositions,
         rejected=tuple(p.render() for p in inputs.problems),
+        unpaid=tuple(p.render() for p in problems),
     )
 
 
-def _dispositions(inputs: Inputs, ledger: _Ledger) -> tuple[RecordDisposition, ...]:
+def _dispositions(
+    inputs: Inputs, ledger: _Ledger, unpaid: dict[str, str]
+) -> tuple[RecordDisposition, ...]:
     out: list[RecordDisposition] = []
     for kind, records in inputs.records.items():
         for record in records:
             key = (kind, record.id)
-            if key in ledger.counted:
-                out.append(RecordDisposition(kind, record.id, record.participant_id, "counted"))
+            owner = record.participant_id
+            if owner in unpaid:
+                reason = f"its participant was not paid: {unpaid[owner]}"
+                out.append(RecordDisposition(kind, record.id, owner, "rejected", reason))
+            elif key in ledger.counted:
+                out.append(RecordDisposition(kind, record.id, owner, "counted"))
             else:
                 reason = ledger.excluded.get(key, f"no measure reads '{kind}' records")
-                out.append(
-                    RecordDisposition(kind, record.id, record.participant_id, "excluded", reason)
-                )
+                out.append(RecordDisposition(kind, record.id, owner, "excluded", reason))
     for kind, record_id, participant_id, reason in inputs.rejected_records:
         out.append(RecordDisposition(kind, record_id, participant_id, "rejected", reason))
     return tuple(out)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import io
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,7 +25,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, cr
 from incentive.dsl import ast
 from incentive.dsl.check import CheckedPlan, RecordKindInfo
 from incentive.errors import RecordError, RecordProblem
-from incentive.money import MAX_DIGITS, parse_decimal
+from incentive.money import MAX_DIGITS, parse_decimal, percent_value
 
 RowSource = str | Path | Sequence[Mapping[str, Any]]
 
@@ -123,9 +125,11 @@ def _percent(value: Any) -> Decimal:
         return Decimal(value)
     text = _as_text(value)
     if not text.endswith("%"):
-        raise _FieldProblem(f"is not a percentage; write it with a % sign, e.g. '{text}%'")
+        raise _FieldProblem(
+            "is not a percentage; write percentages with a % sign (5% rather than 0.05 or 5)"
+        )
     try:
-        return parse_decimal(text[:-1]).scaleb(-2)
+        return percent_value(text[:-1])
     except ValueError:
         raise _FieldProblem("is not a percentage") from None
 
@@ -309,6 +313,36 @@ def _show(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _required(model: type[BaseModel]) -> list[str]:
+    return [name for name, info in model.model_fields.items() if info.is_required()]
+
+
+def _with_columns(
+    rows: Iterator[tuple[int, Mapping[str, Any]]], required: Sequence[str], source: str
+) -> tuple[Iterator[tuple[int, Mapping[str, Any]]], list[RecordProblem]]:
+    """Check the first row's columns once: a missing column is one problem, not one per row."""
+    first = next(rows, None)
+    if first is None:
+        return iter(()), []
+    columns = [c for c in first[1] if c != _SHAPE]
+    problems = []
+    for name in required:
+        if name not in first[1]:
+            close = difflib.get_close_matches(name, columns, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            problems.append(
+                RecordProblem(
+                    "R402",
+                    source,
+                    first[0],
+                    name,
+                    None,
+                    f"is not a column of this file{hint}; its columns are: " + ", ".join(columns),
+                )
+            )
+    return itertools.chain([first], rows), problems
+
+
 def load_inputs(
     plan: CheckedPlan,
     participants: RowSource,
@@ -345,12 +379,18 @@ def load_inputs(
             ]
         )
     people: dict[str, Participant] = {}
+    rejected_people: set[str] = set()
     model = participant_model(plan)
     source, rows = _read_rows(participants, "participants")
+    rows, missing = _with_columns(rows, _required(model), source)
+    problems += missing
     for number, row in rows:
         valid, found = _validate(model, source, number, row)
         problems += found
         if valid is None:
+            raw_id = row.get(plan.participant_id_field)
+            if raw_id not in (None, ""):
+                rejected_people.add(str(raw_id).strip())
             continue
         pid = getattr(valid, plan.participant_id_field)
         if pid in people:
@@ -377,10 +417,15 @@ def load_inputs(
             continue
         model = record_model(kind)
         source, rows = _read_rows(records[kind_name], f"{kind_name} records")
+        rows, missing = _with_columns(rows, _required(model), source)
+        problems += missing
         for number, row in rows:
-            valid, found = _validate(model, source, number, row)
             raw_id = row.get(kind.id_field)
             label = str(raw_id) if raw_id not in (None, "") else f"row {number}"
+            if missing:
+                rejected.append((kind_name, label, None, missing[0].render()))
+                continue
+            valid, found = _validate(model, source, number, row)
             if valid is None:
                 problems += found
                 rejected.append((kind_name, label, None, found[0].render()))
@@ -396,6 +441,15 @@ def load_inputs(
                     kind.id_field,
                     record_id,
                     f"is already the id of the record on row {kept[record_id].row}",
+                )
+            elif owner in rejected_people:
+                problem = RecordProblem(
+                    "R404",
+                    source,
+                    number,
+                    kind.participant_field,
+                    owner,
+                    "belongs to a participant whose row was rejected",
                 )
             elif owner not in people:
                 problem = RecordProblem(

@@ -111,6 +111,8 @@ class RunResult(BaseModel):
     records: RecordSummary
     dispositions: tuple[RecordDisposition, ...] = Field(repr=False)
     rejected: tuple[str, ...] = ()
+    #: participants left unpaid (only with skip_invalid), each with the reason
+    unpaid: tuple[str, ...] = ()
 
     def participant(self, participant_id: str) -> ParticipantResult:
         """One participant's result, by id."""

@@ -39,7 +39,7 @@ def _fixed(value: Exact, places: int) -> Decimal:
     scaled = fraction * 10**places
     whole = (abs(scaled.numerator) * 2 + scaled.denominator) // (2 * scaled.denominator)
     signed = whole if fraction >= 0 else -whole
-    return Decimal(signed).scaleb(-places)
+    return Decimal(f"{signed}E-{places}")
 
 
 def _places(value: Exact) -> int | None:

@@ -77,9 +77,8 @@ def test_a_missing_column_is_reported() -> None:
     del row["amount"]
     with pytest.raises(RecordError) as info:
         incentive.evaluate(_plan(), PEOPLE, {"deal": [row]})
-    assert [(p.code, p.field, p.reason) for p in info.value.problems] == [
-        ("R402", "amount", "is missing")
-    ]
+    assert [(p.code, p.field) for p in info.value.problems] == [("R402", "amount")]
+    assert "is not a column" in info.value.problems[0].reason
 
 
 def test_duplicate_record_ids_and_participants() -> None:
