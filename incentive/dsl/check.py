@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Final, Literal
 
 from incentive.dsl import ast
+from incentive.dsl.parser import EXPRESSION_KEYWORDS, STATEMENT_KEYWORDS
 from incentive.dsl.suggest import did_you_mean
 from incentive.errors import Diagnostic, PlanCheckError, Span
 from incentive.money import ROUNDING_MODES, RoundingMode, minor_unit
@@ -37,6 +38,17 @@ _FIELD_UNITS: Final[dict[str, Unit]] = {
     "participant": "participant",
     "id": "id",
 }
+#: Active ISO 4217 currency codes.
+ISO_4217: Final = frozenset(
+    """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN
+    BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP
+    GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS
+    KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR
+    MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF
+    SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD
+    TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWG""".split()
+)
+
 _NUMERIC: Final = frozenset({"money", "ratio", "number", "count", "score"})
 
 
@@ -155,12 +167,14 @@ def _check_header_value(header: ast.Header, report: _Report) -> None:
         report.name = header.values[0]
     elif header.key == "currency":
         code = header.values[0]
-        if not re.fullmatch(r"[A-Z]{3}", code):
+        if code not in ISO_4217:
             report.error(
                 "P207",
                 f"'{code}' is not an ISO 4217 currency code",
                 header.span,
-                hint="use a three-letter code such as CNY, USD or EUR",
+                hint=("write CNY, the ISO code of the renminbi" if code.upper() == "RMB" else None)
+                or did_you_mean(code.upper(), ISO_4217)
+                or "use a three-letter code such as CNY, USD or EUR",
             )
         report.currency = code
     elif header.key == "period":
@@ -205,6 +219,32 @@ def _check_header_value(header: ast.Header, report: _Report) -> None:
 
 
 # ---- pass: declarations --------------------------------------------------------------
+def check_names(plan: ast.Plan, report: _Report) -> None:
+    """No field, measure or record kind is named with a keyword it would be mistaken for."""
+    named: list[tuple[str, str, Span, frozenset[str]]] = [
+        *(
+            (d.name, "field", d.span, EXPRESSION_KEYWORDS)
+            for g in plan.participant_fields
+            for d in g
+        ),
+        *((k.name, "record kind", k.span, STATEMENT_KEYWORDS) for k in plan.record_kinds),
+        *(
+            (d.name, "field", d.span, EXPRESSION_KEYWORDS)
+            for k in plan.record_kinds
+            for d in k.fields
+        ),
+        *((m.name, "measure", m.span, EXPRESSION_KEYWORDS) for m in plan.measures),
+    ]
+    for name, what, span, reserved in named:
+        if name in reserved:
+            report.error(
+                "P209",
+                f"'{name}' is a keyword of the language and cannot name a {what}",
+                span,
+                hint=f"rename it, e.g. '{name}_value'",
+            )
+
+
 def check_declarations(plan: ast.Plan, report: _Report) -> None:
     """Fields, record kinds, measures and components have unique names and sound types."""
     for group in plan.participant_fields:
@@ -319,9 +359,11 @@ class _Scope:
 
 def check_expressions(plan: ast.Plan, report: _Report) -> None:
     """Resolve every name and infer every expression's unit."""
-    for measure in plan.measures:
-        if report.measures.get(measure.name) is measure:
-            _infer(measure.expr, report, _Scope(measure=measure.name), None)
+    # Infer measures in dependency order, so a long chain written last-first never nests.
+    for name in _dependency_order(report):
+        measure = report.measures[name]
+        if measure.expr not in report.units:
+            _infer(measure.expr, report, _Scope(measure=name), None)
     for component in plan.components:
         unit = _infer(component.body, report, _Scope(), "money")
         if unit in ("bool", "text", "date"):
@@ -347,6 +389,21 @@ def check_expressions(plan: ast.Plan, report: _Report) -> None:
                     f"'{_MODIFIER_WORDS[modifier.kind]}' needs a number, not {_a(unit)}",
                     modifier.expr.span,
                     hint="use a numeric field or measure here",
+                )
+            elif modifier.kind in ("cap", "floor") and unit != "money":
+                report.error(
+                    "P204",
+                    f"'{_MODIFIER_WORDS[modifier.kind]}' on a payout needs an amount, "
+                    f"not {_a(unit)}",
+                    modifier.expr.span,
+                    hint="write the amount, e.g. capped at 20000",
+                )
+            elif modifier.kind == "multiplier" and unit == "money":
+                report.error(
+                    "P204",
+                    "'multiplied by' needs a factor, not an amount",
+                    modifier.expr.span,
+                    hint="multiply by a number or a percentage, e.g. multiplied by 1.2",
                 )
 
 
@@ -412,6 +469,15 @@ def _infer_node(node: ast.Expr, report: _Report, scope: _Scope, expected: Unit |
         _adopt(node.left, right, report)
         _adopt(node.right, left, report)
         if _plain_number_beside_share(node.left, left, node.right, right, report):
+            return "bool"
+        if {left, right} == {"money", "ratio"}:
+            report.error(
+                "P204",
+                "cannot compare an amount with a percentage",
+                node.span,
+                hint="compare the amount with an amount, or a share (amount / target) "
+                "with a percentage",
+            )
             return "bool"
         if (left in _NUMERIC) != (right in _NUMERIC) or (
             left not in _NUMERIC
@@ -827,34 +893,73 @@ def check_cycles(plan: ast.Plan, report: _Report) -> None:
         for name, m in report.measures.items()
     }
     order: list[str] = []
-    state: dict[str, int] = {}
-
-    def visit(name: str, path: list[str]) -> None:
-        if state.get(name) == 2:
-            return
-        if state.get(name) == 1:
-            cycle = [*path[path.index(name) :], name]
-            measure = report.measures[name]
-            if len(cycle) == 2:
-                message = f"measure '{name}' is defined in terms of itself"
-                hint = f"define '{name}' from fields and other measures"
-            else:
-                message = "measures depend on each other in a cycle: " + " → ".join(
-                    f"'{step}'" for step in cycle
-                )
-                hint = "define one of them without the others"
-            report.error("P205", message, measure.span, hint=hint)
-            return
-        state[name] = 1
-        for dep in deps[name]:
-            visit(dep, [*path, name])
-        state[name] = 2
-        order.append(name)
-
-    for name in report.measures:
-        visit(name, [])
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    for root in report.measures:
+        if state.get(root) == 2:
+            continue
+        # An explicit stack (name, next dependency to visit) instead of recursion, so a
+        # chain of thousands of measures cannot exhaust Python's stack.
+        path: list[tuple[str, int]] = [(root, 0)]
+        state[root] = 1
+        while path:
+            name, index = path[-1]
+            if index == len(deps[name]):
+                path.pop()
+                state[name] = 2
+                order.append(name)
+                continue
+            path[-1] = (name, index + 1)
+            dep = deps[name][index]
+            if state.get(dep) == 1:
+                names = [n for n, _ in path]
+                _report_cycle([*names[names.index(dep) :], dep], report)
+            elif state.get(dep) != 2:
+                state[dep] = 1
+                path.append((dep, 0))
     report.measure_order = order
     report.measure_dependencies = deps
+
+
+def _report_cycle(cycle: list[str], report: _Report) -> None:
+    name = cycle[0]
+    measure = report.measures[name]
+    if len(cycle) == 2:
+        message = f"measure '{name}' is defined in terms of itself"
+        hint = f"define '{name}' from fields and other measures"
+    else:
+        steps = " → ".join(f"'{step}'" for step in cycle)
+        message = f"measures depend on each other in a cycle: {steps}"
+        hint = "define one of them without the others"
+    report.error("P205", message, measure.span, hint=hint)
+
+
+def _dependency_order(report: _Report) -> list[str]:
+    """Measures ordered so each comes after the measures it names (cycles broken anywhere)."""
+    deps = {
+        name: [
+            n.name
+            for n in walk(m.expr)
+            if isinstance(n, ast.Name) and n.name in report.measures and n.name != name
+        ]
+        for name, m in report.measures.items()
+    }
+    order: list[str] = []
+    seen: set[str] = set()
+    for root in report.measures:
+        stack: list[tuple[str, int]] = [(root, 0)]
+        while stack:
+            name, index = stack.pop()
+            if index == 0 and name in seen:
+                continue
+            seen.add(name)
+            if index < len(deps[name]):
+                stack.append((name, index + 1))
+                child = deps[name][index]
+                if child not in seen:
+                    stack.append((child, 0))
+            else:
+                order.append(name)
+    return order
 
 
 def _measure_names(node: ast.Expr, report: _Report) -> Iterator[str]:
@@ -919,6 +1024,7 @@ def check_caps(plan: ast.Plan, report: _Report) -> None:
 
 PASSES: Final[tuple[Callable[[ast.Plan, _Report], None], ...]] = (
     check_header,
+    check_names,
     check_declarations,
     check_expressions,
     check_cycles,

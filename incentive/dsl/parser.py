@@ -63,6 +63,17 @@ def _parser() -> Lark:
     return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True)
 
 
+#: Keywords that can begin an expression: a field or measure with one of these names could
+#: be declared but never used, since the keyword would be read wherever it stands.
+EXPRESSION_KEYWORDS: Final = frozenset(
+    {"if", "not", "sum", "count", "minimum", "maximum", "average", "min", "max", "scorecard"}
+)
+#: Keywords that begin a statement: a record kind cannot be named with one.
+STATEMENT_KEYWORDS: Final = frozenset(
+    {"plan", "currency", "period", "rounding", "participant", "measure", "component"}
+)
+
+
 def _word(terminal: str) -> str:
     if terminal in _WORDS:
         return _WORDS[terminal]
@@ -72,6 +83,8 @@ def _word(terminal: str) -> str:
 
 def _expected(names: set[str]) -> str:
     words = sorted({_word(n) for n in names if not n.startswith("__")})
+    if not words:
+        return "something else"
     if len(words) > 8:
         return "a statement or an expression" if "COMPONENT" in names else "an expression"
     return ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1]

@@ -133,3 +133,25 @@ def test_a_misspelled_keyword_gets_a_suggestion() -> None:
     with pytest.raises(PlanSyntaxError) as info:
         incentive.load_plan(text, filename="t.rules")
     assert info.value.diagnostics[0].hint == "did you mean 'retroactive' instead of 'retroactiv'?"
+
+
+def test_only_keywords_that_start_an_expression_are_reserved_for_fields() -> None:
+    from incentive.dsl.parser import EXPRESSION_KEYWORDS, _parser
+
+    keywords = {
+        str(t.pattern.value)
+        for t in _parser().terminals
+        if t.pattern.type == "str" and str(t.pattern.value).isalpha()
+    }
+    for word in sorted(keywords - EXPRESSION_KEYWORDS - {"id"}):
+        text = (
+            HEADER + f"participant fields: {word} money\n"
+            "deal fields: d id, o participant, a money\n"
+            f"measure m = (sum of deal.a where a > {word}) + {word} * 2\n"
+            f"component c = m, capped at {word}"
+        )
+        incentive.load_plan(text, filename="t.rules")
+    for word in sorted(EXPRESSION_KEYWORDS):
+        with pytest.raises(PlanCheckError) as info:
+            incentive.load_plan(HEADER + f"participant fields: {word} money\ncomponent c = 1", "t")
+        assert info.value.diagnostics[0].code == "P209"
