@@ -153,5 +153,7 @@ def test_only_keywords_that_start_an_expression_are_reserved_for_fields() -> Non
         incentive.load_plan(text, filename="t.rules")
     for word in sorted(EXPRESSION_KEYWORDS):
         with pytest.raises(PlanCheckError) as info:
-            incentive.load_plan(HEADER + f"participant fields: {word} money\ncomponent c = 1", "t")
+            incentive.load_plan(
+                HEADER + f"participant fields: {word} money\ncomponent c = 1", filename="t"
+            )
         assert info.value.diagnostics[0].code == "P209"
