@@ -121,23 +121,6 @@ def evaluate(
         inputs = participants
     else:
         by_kind = _by_kind(plan.checked, records)
-        missing = [kind for kind in plan.checked.record_kinds if kind not in by_kind]
-        if missing:
-            # A kind with no file would silently count as zero: say so instead.
-            raise RecordError(
-                [
-                    RecordProblem(
-                        "R405",
-                        f"<{kind}>",
-                        0,
-                        None,
-                        None,
-                        f"no '{kind}' records were given, but the plan reads them "
-                        f"(give a file, or an empty one if there are none)",
-                    )
-                    for kind in missing
-                ]
-            )
         inputs = load_inputs(plan.checked, participants, by_kind)
     return evaluate_inputs(plan, inputs, skip_invalid=skip_invalid)
 

@@ -201,7 +201,7 @@ class RecordError(IncentiveError):
         else:
             lines.append(
                 f"{count} bad record{'s' if count != 1 else ''}; nobody was paid "
-                "(fix the rows, or run with --skip-invalid to pay the rest and list them)"
+                "(fix the rows, or skip them: --skip-invalid, or skip_invalid=True in Python)"
             )
         super().__init__("\n".join(lines))
 

@@ -210,6 +210,8 @@ class Population:
     deals: list[Deal]
     rejected: frozenset[str] = frozenset()
     """Ids of participants whose rows are built to be rejected."""
+    unpaid: frozenset[str] = frozenset()
+    """Ids of valid participants the plan cannot evaluate (a zero quota)."""
 
     @property
     def deal_rows(self) -> list[Row]:
@@ -327,7 +329,8 @@ def populations(
 ) -> Population:
     """Participants R-1…R-n and deals credited to them, in the period or not.
 
-    With ``invalid``, some participant and deal rows are built to be rejected (see `deals`).
+    With ``invalid``, some participant and deal rows are built to be rejected (see `deals`)
+    and some participants have a zero quota, which the plan cannot divide by.
 
     Some quotas are set after the deals so that attainment lands exactly on a tier bound
     or on the bonus gate (when that quota is a whole number of cents).
@@ -336,16 +339,20 @@ def populations(
     ids = [f"R-{n}" for n in range(1, count + 1)]
     people = draw(participant_rows(ids))
     rejected: set[str] = set()
+    unpaid: set[str] = set()
     for person in people:
         if invalid and draw(st.integers(0, 5)) == 0:
             field, value = draw(st.sampled_from(_BAD_PARTICIPANT_VALUES))
             person[field] = value
             rejected.add(person["id"])
+        elif invalid and draw(st.integers(0, 7)) == 0:
+            person["quota"] = "0.00"  # attainment divides by it
+            unpaid.add(person["id"])
     records = draw(deals(ids, invalid, max_deals, frozenset(rejected)))
     for person in people:
-        if person["id"] in rejected or not draw(st.booleans()):
+        if person["id"] in rejected | unpaid or not draw(st.booleans()):
             continue
         quota = credited_revenue(records, person["id"]) / draw(st.sampled_from(BOUNDARIES))
         if quota > 0 and (quota * 100).denominator == 1:
             person["quota"] = cents_text(int(quota * 100))
-    return Population(people, records, frozenset(rejected))
+    return Population(people, records, frozenset(rejected), frozenset(unpaid))

@@ -20,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Final
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 
 from incentive.dsl import ast
 from incentive.dsl.check import CheckedPlan, RecordKindInfo
@@ -81,11 +81,14 @@ class _FieldProblem(ValueError):
 
 
 # ---- value parsers, one per field kind ---------------------------------------------------
+_FLOAT: Final = "is a floating-point number, which is not exact; pass numbers as text or Decimal"
+
+
 def _as_text(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        raise _FieldProblem("is not a text")
     if isinstance(value, float):
-        raise _FieldProblem("is a floating-point number; pass it as text")
+        raise _FieldProblem(_FLOAT)
+    if not isinstance(value, str | int | Decimal | dt.date) or isinstance(value, bool):
+        raise _FieldProblem("is not a single value")
     text = str(value).strip()
     if len(text) > MAX_TEXT:
         raise _FieldProblem(f"is longer than {MAX_TEXT} characters")
@@ -96,9 +99,7 @@ def _as_decimal(value: Any) -> Decimal:
     if isinstance(value, bool):
         raise _FieldProblem("is not a decimal number")
     if isinstance(value, float):
-        raise _FieldProblem(
-            "is a floating-point number, which is not exact; pass amounts as text or Decimal"
-        )
+        raise _FieldProblem(_FLOAT)
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, Decimal):
@@ -121,8 +122,7 @@ def _money(value: Any) -> Decimal:
 
 
 def _percent(value: Any) -> Decimal:
-    if isinstance(value, Decimal | int) and not isinstance(value, bool):
-        return Decimal(value)
+    # Always written with a % sign, in files and in memory alike: 5 and 0.05 are ambiguous.
     text = _as_text(value)
     if not text.endswith("%"):
         raise _FieldProblem(
@@ -188,25 +188,58 @@ def _parser(decl: ast.FieldDecl) -> Callable[[Any], Any]:
     return _as_text
 
 
-def _model(name: str, fields: Iterable[ast.FieldDecl], extra: Mapping[str, Any]) -> type[BaseModel]:
-    definitions: dict[str, Any] = dict(extra)
-    for decl in fields:
-        definitions[decl.name] = (Annotated[Any, BeforeValidator(_parser(decl))], ...)
-    config = ConfigDict(extra="ignore", frozen=True, arbitrary_types_allowed=True)
-    return create_model(name, __config__=config, **definitions)
+@dataclass(frozen=True, slots=True)
+class RowModel:
+    """A pydantic model built from declared fields, and where each field's value lives.
+
+    Plan names become aliases of internal attribute names (``f0``, ``f1``…), so a field
+    a plan calls ``model_config`` or ``__class__`` is just data, never a Python attribute.
+    """
+
+    model: type[BaseModel]
+    attributes: Mapping[str, str]
+
+    def values(self, valid: BaseModel) -> dict[str, Any]:
+        """The validated values, by the names the plan declared."""
+        return {name: getattr(valid, attribute) for name, attribute in self.attributes.items()}
+
+    def required(self) -> list[str]:
+        """The declared names a row must have."""
+        return [
+            name
+            for name, attribute in self.attributes.items()
+            if self.model.model_fields[attribute].is_required()
+        ]
 
 
-def participant_model(plan: CheckedPlan) -> type[BaseModel]:
-    """The pydantic model of a participant row, built from ``participant fields``."""
-    extra: dict[str, Any] = {"name": (Annotated[str, BeforeValidator(_as_text)], "")}
+def _model(name: str, fields: Iterable[tuple[str, Callable[[Any], Any], bool]]) -> RowModel:
+    definitions: dict[str, Any] = {}
+    attributes: dict[str, str] = {}
+    for number, (field_name, parse, required) in enumerate(fields):
+        attribute = f"f{number}"
+        attributes[field_name] = attribute
+        default = ... if required else ""
+        definitions[attribute] = (
+            Annotated[Any, BeforeValidator(parse)],
+            Field(default, alias=field_name),
+        )
+    config = ConfigDict(extra="ignore", frozen=True, populate_by_name=False)
+    return RowModel(create_model(name, __config__=config, **definitions), attributes)
+
+
+def participant_model(plan: CheckedPlan) -> RowModel:
+    """The model of a participant row: ``id`` (or the declared id field), ``name``, fields."""
+    fields: list[tuple[str, Callable[[Any], Any], bool]] = []
     if plan.participant_id_field == "id":
-        extra["id"] = (Annotated[str, BeforeValidator(_required_text)], ...)
-    return _model("Participant", plan.participant_fields.values(), extra)
+        fields.append(("id", _required_text, True))
+    fields.append(("name", _as_text, False))
+    fields += [(d.name, _parser(d), True) for d in plan.participant_fields.values()]
+    return _model("Participant", fields)
 
 
-def record_model(kind: RecordKindInfo) -> type[BaseModel]:
-    """The pydantic model of one record kind, built from its declaration."""
-    return _model(kind.name.title(), kind.fields.values(), {})
+def record_model(kind: RecordKindInfo) -> RowModel:
+    """The model of one record kind, built from its declaration."""
+    return _model("Record", [(d.name, _parser(d), True) for d in kind.fields.values()])
 
 
 # ---- reading rows ----------------------------------------------------------------------------
@@ -235,7 +268,13 @@ def _read_rows(source: RowSource, what: str) -> tuple[str, Iterator[tuple[int, M
         if path.suffix.lower() == ".json":
             return name, _json_rows(text, name)
         return name, _csv_rows(text, name)
-    return f"<{what}>", ((number, row) for number, row in enumerate(source, 1))
+    return f"<{what}>", (
+        (
+            number,
+            row if isinstance(row, Mapping) else {_SHAPE: "is not a mapping of field to value"},
+        )
+        for number, row in enumerate(source, 1)
+    )
 
 
 #: Key of the reason a CSV row has the wrong number of values (no header holds a NUL).
@@ -248,6 +287,11 @@ def _csv_rows(text: str, name: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
         fieldnames = reader.fieldnames
         if not fieldnames:
             return
+        names = [f.strip() for f in fieldnames]
+        twice = sorted({f for f in names if names.count(f) > 1})
+        if twice:
+            reason = f"the header names the column '{twice[0]}' twice"
+            raise RecordError([RecordProblem("R405", name, 1, None, None, reason)])
         columns = len(fieldnames)
         for row in reader:
             extra = row.pop(None, None)  # DictReader keeps extra values under None
@@ -263,9 +307,27 @@ def _csv_rows(text: str, name: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
         ) from None
 
 
+class _DuplicateKeyError(ValueError):
+    """A JSON object with the same key twice (json keeps the last one silently)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise _DuplicateKeyError(key)
+        data[key] = value
+    return data
+
+
 def _json_rows(text: str, name: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
     try:
-        data = json.loads(text, parse_float=Decimal, parse_int=Decimal)
+        data = json.loads(
+            text, parse_float=Decimal, parse_int=Decimal, object_pairs_hook=_unique_keys
+        )
+    except _DuplicateKeyError as exc:
+        reason = f"an object names the field '{exc.args[0]}' twice"
+        raise RecordError([RecordProblem("R405", name, 0, None, None, reason)]) from None
     except (json.JSONDecodeError, RecursionError) as exc:
         line = getattr(exc, "lineno", 0)
         raise RecordError(
@@ -285,12 +347,12 @@ def _json_rows(text: str, name: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
 
 
 def _validate(
-    model: type[BaseModel], source: str, number: int, row: Mapping[str, Any]
+    model: RowModel, source: str, number: int, row: Mapping[str, Any]
 ) -> tuple[BaseModel | None, list[RecordProblem]]:
     if _SHAPE in row:
         return None, [RecordProblem("R401", source, number, None, None, row[_SHAPE])]
     try:
-        return model.model_validate(row), []
+        return model.model.model_validate(row), []
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
@@ -311,10 +373,6 @@ def _validate(
 
 def _show(value: Any) -> str:
     return "" if value is None else str(value)
-
-
-def _required(model: type[BaseModel]) -> list[str]:
-    return [name for name, info in model.model_fields.items() if info.is_required()]
 
 
 def _with_columns(
@@ -359,7 +417,8 @@ def load_inputs(
         The valid rows and every problem; nothing is dropped without a problem listed.
 
     Raises:
-        RecordError: only when a file cannot be read at all, or a record kind is unknown.
+        RecordError: only when a file cannot be read at all, or a record kind is unknown
+            or not given.
     """
     problems: list[RecordProblem] = []
     rejected: list[tuple[str, str, str | None, str]] = []
@@ -378,11 +437,28 @@ def load_inputs(
                 )
             ]
         )
+    missing_kinds = [kind for kind in plan.record_kinds if kind not in records]
+    if missing_kinds:
+        # A kind with no input would silently count as zero: say so instead.
+        raise RecordError(
+            [
+                RecordProblem(
+                    "R405",
+                    f"<{kind}>",
+                    0,
+                    None,
+                    None,
+                    f"no '{kind}' records were given, but the plan reads them "
+                    "(give a file, or an empty one if there are none)",
+                )
+                for kind in missing_kinds
+            ]
+        )
     people: dict[str, Participant] = {}
     rejected_people: set[str] = set()
     model = participant_model(plan)
     source, rows = _read_rows(participants, "participants")
-    rows, missing = _with_columns(rows, _required(model), source)
+    rows, missing = _with_columns(rows, model.required(), source)
     problems += missing
     for number, row in rows:
         valid, found = _validate(model, source, number, row)
@@ -392,7 +468,8 @@ def load_inputs(
             if raw_id not in (None, ""):
                 rejected_people.add(str(raw_id).strip())
             continue
-        pid = getattr(valid, plan.participant_id_field)
+        row_values = model.values(valid)
+        pid = row_values[plan.participant_id_field]
         if pid in people:
             first = people[pid]
             problems.append(
@@ -406,18 +483,15 @@ def load_inputs(
                 )
             )
             continue
-        values = {name: getattr(valid, name) for name in plan.participant_fields}
-        people[pid] = Participant(pid, valid.name or pid, values, source, number)  # type: ignore[attr-defined]
+        values = {name: row_values[name] for name in plan.participant_fields}
+        people[pid] = Participant(pid, row_values["name"] or pid, values, source, number)
 
     by_kind: dict[str, tuple[Record, ...]] = {}
     for kind_name, kind in plan.record_kinds.items():
         kept: dict[str, Record] = {}
-        if kind_name not in records:
-            by_kind[kind_name] = ()
-            continue
         model = record_model(kind)
         source, rows = _read_rows(records[kind_name], f"{kind_name} records")
-        rows, missing = _with_columns(rows, _required(model), source)
+        rows, missing = _with_columns(rows, model.required(), source)
         problems += missing
         for number, row in rows:
             raw_id = row.get(kind.id_field)
@@ -430,8 +504,9 @@ def load_inputs(
                 problems += found
                 rejected.append((kind_name, label, None, found[0].render()))
                 continue
-            record_id = getattr(valid, kind.id_field)
-            owner = getattr(valid, kind.participant_field)
+            values = model.values(valid)
+            record_id = values[kind.id_field]
+            owner = values[kind.participant_field]
             problem = None
             if record_id in kept:
                 problem = RecordProblem(
@@ -464,7 +539,6 @@ def load_inputs(
                 problems.append(problem)
                 rejected.append((kind_name, record_id, owner, problem.render()))
                 continue
-            values = {name: getattr(valid, name) for name in kind.fields}
             kept[record_id] = Record(kind_name, record_id, owner, values, source, number)
         by_kind[kind_name] = tuple(kept.values())
     return Inputs(tuple(people.values()), by_kind, tuple(problems), tuple(rejected))

@@ -145,11 +145,18 @@ def test_every_record_is_accounted_for_once(population: Population) -> None:
     seen_ids = Counter(d.record_id for d in result.dispositions)
     assert seen_ids == given_ids
     assert all(d.kind == "deal" for d in result.dispositions)
-    paid = {p.participant_id for p in result.participants}
-    assert paid == {row["id"] for row in population.participants} - population.rejected
+    everyone = {row["id"] for row in population.participants}
+    assert {p.participant_id for p in result.participants} == (
+        everyone - population.rejected - population.unpaid
+    )
+    assert len(result.unpaid) == len(population.unpaid)
     # One problem per rejected row: each is built with a single fault.
-    invalid_deals = sum(1 for deal in population.deals if not deal.valid)
-    assert len(result.rejected) == len(population.rejected) + invalid_deals
+    invalid_deals = [deal for deal in population.deals if not deal.valid]
+    assert len(result.rejected) == len(population.rejected) + len(invalid_deals)
+    # Deals of a participant who is not paid cannot count for anything either.
+    stranded = [d for d in population.deals if d.valid and d.row["owner"] in population.unpaid]
+    credited = [d for d in population.deals if d.valid and d.row["owner"] not in population.unpaid]
+
     summary = result.records
     statuses = Counter(d.status for d in result.dispositions)
     assert summary.read == len(population.deals)
@@ -159,20 +166,17 @@ def test_every_record_is_accounted_for_once(population: Population) -> None:
         statuses["excluded"],
         statuses["rejected"],
     )
-    assert summary.rejected == invalid_deals
+    assert summary.rejected == len(invalid_deals) + len(stranded)
     rejected_ids = Counter(d.record_id for d in result.dispositions if d.status == "rejected")
-    assert rejected_ids == Counter(
-        deal.row["deal_id"] for deal in population.deals if not deal.valid
-    )
+    assert rejected_ids == Counter(deal.row["deal_id"] for deal in invalid_deals + stranded)
     assert sum(summary.excluded_by_rule.values()) == summary.excluded
-    # Each kept deal has one disposition besides its duplicates' rejections: counted
+
+    # Each credited deal has one disposition besides its duplicates' rejections: counted
     # exactly when the plan's filter admits it.
     kept = {d.record_id: d for d in result.dispositions if d.status != "rejected"}
     assert len(kept) == sum(1 for d in result.dispositions if d.status != "rejected")
-    assert sorted(kept) == sorted(deal.row["deal_id"] for deal in population.deals if deal.valid)
-    for deal in population.deals:
-        if not deal.valid:
-            continue
+    assert sorted(kept) == sorted(deal.row["deal_id"] for deal in credited)
+    for deal in credited:
         row = deal.row
         admitted = row["status"] == "won" and (
             PERIOD_START <= dt.date.fromisoformat(row["closed_on"]) <= PERIOD_END

@@ -157,3 +157,72 @@ def test_ten_thousand_records_with_a_few_hundred_bad_reconcile_exactly() -> None
         )
         expected = (revenue * Decimal("0.1")).quantize(Decimal("0.01"))
         assert result.participant(pid).total == expected
+
+
+def test_percentages_need_their_sign_in_memory_too() -> None:
+    people = [{**PEOPLE[0], "share": Decimal("0.5")}, {**PEOPLE[1], "share": "NaN%"}]
+    with pytest.raises(RecordError) as info:
+        incentive.evaluate(_plan(), people, {"deal": []})
+    assert [(p.row, p.field) for p in info.value.problems] == [(1, "share"), (2, "share")]
+
+
+def test_a_row_that_is_not_a_mapping_is_rejected_not_crashed() -> None:
+    result = incentive.evaluate(
+        _plan(), PEOPLE, {"deal": [_deal(1), "oops", ["a"]]}, skip_invalid=True
+    )
+    assert [d.status for d in result.dispositions] == ["counted", "rejected", "rejected"]
+    assert "is not a mapping" in result.rejected[0]
+
+
+def test_values_that_are_not_single_values_are_refused() -> None:
+    with pytest.raises(RecordError) as info:
+        incentive.evaluate(_plan(), PEOPLE, {"deal": [_deal(1, status=["won"])]})
+    assert info.value.problems[0].reason == "is not a single value"
+
+
+def test_a_column_named_twice_is_refused(tmp_path: Path) -> None:
+    deals = tmp_path / "deals.csv"
+    deals.write_text(
+        "deal_id,owner,amount,closed_on,status,amount\nD-1,R-1,1000.00,2026-08-01,won,5.00\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(RecordError, match="names the column 'amount' twice"):
+        incentive.evaluate(_plan(), PEOPLE, {"deal": deals})
+
+
+def test_a_json_key_given_twice_is_refused(tmp_path: Path) -> None:
+    deals = tmp_path / "deals.json"
+    deals.write_text(
+        '[{"deal_id": "D-1", "owner": "R-1", "amount": "1000.00", "amount": "5.00",'
+        ' "closed_on": "2026-08-01", "status": "won"}]',
+        encoding="utf-8",
+    )
+    with pytest.raises(RecordError, match="names the field 'amount' twice"):
+        incentive.evaluate(_plan(), PEOPLE, {"deal": deals})
+
+
+def test_a_record_kind_without_input_is_refused_at_every_entry_point() -> None:
+    plan = _plan()
+    with pytest.raises(RecordError, match="no 'deal' records were given"):
+        incentive.load_inputs(plan.checked, PEOPLE, {})
+    with pytest.raises(RecordError, match="no 'deal' records were given"):
+        incentive.evaluate(plan, PEOPLE, {})
+
+
+def test_records_of_a_rejected_participant_say_so() -> None:
+    people = [PEOPLE[0], {**PEOPLE[1], "quota": "lots"}]
+    result = incentive.evaluate(
+        _plan(), people, {"deal": [_deal(1, owner="R-2")]}, skip_invalid=True
+    )
+    assert "belongs to a participant whose row was rejected" in result.dispositions[0].reason
+
+
+def test_field_names_never_become_python_attributes() -> None:
+    plan = incentive.load_plan(
+        'plan "t"\ncurrency CNY\nperiod 2026-07-01 to 2026-09-30\n'
+        "participant fields: model_config money, __class__ money, _x money\n"
+        "component c = model_config + __class__ + _x",
+        filename="t.rules",
+    )
+    row = {"id": "R-1", "model_config": "1.00", "__class__": "2.00", "_x": "3.00"}
+    assert incentive.evaluate(plan, [row], {}).total == Decimal("6.00")
