@@ -9,6 +9,8 @@ Names listed in `__all__` are the public API; anything else may change.
 
 from __future__ import annotations
 
+from importlib import metadata
+
 from incentive.api import evaluate, explain, load_plan, statement
 from incentive.dsl.check import CheckedPlan, check_plan
 from incentive.dsl.parser import parse_plan
@@ -35,6 +37,11 @@ from incentive.errors import (
     Span,
 )
 from incentive.explain.statement import Statement, StatementLine
+
+try:
+    __version__ = metadata.version("incentive")
+except metadata.PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0"
 
 __all__ = [
     "CheckedPlan",

@@ -8,9 +8,7 @@ participant's statement.  The CLI calls only these.
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Mapping
-from importlib import metadata
 from pathlib import Path
 from typing import Literal
 
@@ -38,15 +36,9 @@ __all__ = [
 ]
 
 
-def _version() -> str:
-    try:
-        return metadata.version("incentive")
-    except metadata.PackageNotFoundError:
-        return "0"
-
-
 @functools.lru_cache(maxsize=64)
-def _compile_text(digest: str, text: str, filename: str) -> CompiledPlan:
+def _compile_text(text: str, filename: str) -> CompiledPlan:
+    # Keyed by the text itself: the library version cannot change within a process.
     return compile_plan(check_plan(parse_plan(text, filename=filename)))
 
 
@@ -75,8 +67,9 @@ def load_plan(source: str | Path, *, filename: str | None = None) -> CompiledPla
     """Parse, check and compile a plan.
 
     Args:
-        source: a path to a ``.rules`` file, or the plan text itself (text that contains a
-            line break, or any `str` passed with ``filename``).
+        source: a path to a ``.rules`` file (or a folder holding ``plan.rules``), or the
+            plan text itself (text that contains a line break, or any `str` passed with
+            ``filename``).
         filename: the name diagnostics show for plan text.
 
     Returns:
@@ -87,11 +80,11 @@ def load_plan(source: str | Path, *, filename: str | None = None) -> CompiledPla
         PlanCheckError: the plan says something that cannot be right (all problems at once).
     """
     if isinstance(source, Path) or (filename is None and "\n" not in source):
-        text, name = read_plan_text(source)
+        path = Path(source)
+        text, name = read_plan_text(path / "plan.rules" if path.is_dir() else path)
     else:
         text, name = source, filename or "<plan>"
-    digest = hashlib.sha256(f"{_version()}\0{name}\0{text}".encode()).hexdigest()
-    return _compile_text(digest, text, name)
+    return _compile_text(text, name)
 
 
 def evaluate(

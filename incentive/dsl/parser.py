@@ -255,6 +255,20 @@ def _check_limits(source: str, filename: str) -> None:
             source,
         )
     for number, text in enumerate(source.splitlines(), 1):
+        surrogate = re.search("[\ud800-\udfff]", text)
+        if surrogate:
+            raise PlanSyntaxError(
+                [
+                    Diagnostic(
+                        "P100",
+                        "error",
+                        "the plan contains a character that is not valid Unicode",
+                        _line_span(filename, number, surrogate.start() + 1),
+                        hint="save the plan as plain UTF-8 text",
+                    )
+                ],
+                source.encode("utf-8", "replace").decode("utf-8"),
+            )
         nul = text.find("\x00")
         if nul >= 0:
             raise PlanSyntaxError(

@@ -356,7 +356,9 @@ class _Compiler:
                 )
                 for row in rows
             ]
-            reached = 0
+            # The tier the measure stands in: the last whose lower bound it reaches (a tier
+            # includes its lower bound).  -1 when it is below the first tier: nothing pays.
+            reached = -1
             for index, (lower, _upper) in enumerate(bounds):
                 if m >= lower:
                     reached = index
@@ -367,7 +369,7 @@ class _Compiler:
                     top = m if upper is None else min(m, upper)
                     base = sub(top, lower) if top > lower else ZERO
                     pay = mul(base, row.rate)
-                    hit = m > lower or (index == 0 and m >= lower)
+                    hit = index <= reached
                 else:
                     hit = index == reached
                     base = m if hit else ZERO

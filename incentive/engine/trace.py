@@ -168,7 +168,7 @@ class TierStep(Step):
     measure: Step
     against: Step | None
     slices: tuple[TierSlice, ...]
-    #: index of the slice the measure ends in (retroactive: the one that pays)
+    #: index of the slice the measure ends in (retroactive: the one that pays); -1 below all
     reached: int
     #: amount of the measure still needed to reach the next tier, if there is one
     to_next: Decimal | Fraction | None

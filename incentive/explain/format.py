@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from fractions import Fraction
 from typing import Final
 
 from incentive.money import Exact, to_fraction
@@ -81,8 +82,8 @@ def money(value: Exact, currency: str, quantum: Decimal) -> str:
     return f"{sign}{symbol}{body}" if symbol else f"{sign}{currency} {body}"
 
 
-def percent(value: Exact, *, fixed: bool = True) -> str:
-    """A share as a percentage: ``RATIO_PLACES`` places when computed, or exact.
+def percent(value: Exact, *, fixed: bool = True, places: int = RATIO_PLACES) -> str:
+    """A share as a percentage: ``places`` places when computed, or exact.
 
     >>> from fractions import Fraction
     >>> percent(Fraction(609601, 600000))
@@ -92,11 +93,25 @@ def percent(value: Exact, *, fixed: bool = True) -> str:
     """
     hundred = to_fraction(value) * 100
     if fixed:
-        return f"{_fixed(hundred, RATIO_PLACES):f}%"
-    places = _places(hundred)
-    if places is None or places > RATIO_PLACES:
-        return f"{_fixed(hundred, RATIO_PLACES):f}%"
-    return f"{_fixed(hundred, places):f}%"
+        return f"{_fixed(hundred, places):f}%"
+    exact = _places(hundred)
+    if exact is None or exact > places:
+        return f"{_fixed(hundred, places):f}%"
+    return f"{_fixed(hundred, exact):f}%"
+
+
+def shown(value: Exact, unit: str, places: int = RATIO_PLACES) -> Fraction:
+    """The value a reader sees on the statement, as an exact number.
+
+    >>> from fractions import Fraction
+    >>> shown(Fraction(2, 3), "ratio")
+    Fraction(66666667, 100000000)
+    """
+    exact = _places(value)
+    digits = {"ratio": places + 2, "money": MONEY_PLACES}.get(unit, RATIO_PLACES)
+    if exact is not None and exact <= digits:
+        return to_fraction(value)
+    return to_fraction(_fixed(value, digits))
 
 
 def number(value: Exact) -> str:

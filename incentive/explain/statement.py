@@ -8,6 +8,7 @@ the plan line it comes from, then the sum that gives the total.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import tomllib
 from collections.abc import Iterator
@@ -91,6 +92,9 @@ def _locale(lang: Lang) -> _Texts:
 
 
 def _zh_number(n: int) -> str:
+    """一, 二 … 九十九; from 100 on, the plain number."""
+    if n >= 100:
+        return str(n)
     if n < 10:
         return _ZH_NUMERALS[n]
     tens, ones = divmod(n, 10)
@@ -108,6 +112,8 @@ class _Writer:
         self.t = _locale(lang)
         self.lines: list[StatementLine] = []
         self.shown_measures: set[str] = set()
+        #: places of a percent shown; raised for one line when its amount needs them
+        self.ratio_places = fmt.RATIO_PLACES
 
     # ---- formatting helpers ---------------------------------------------------------
     def say(self, indent: int, key: str, line: int | None = None, **values: Any) -> None:
@@ -136,7 +142,7 @@ class _Writer:
         if literal is not None:
             return literal
         if unit == "ratio":
-            return fmt.percent(value)
+            return fmt.percent(value, places=self.ratio_places)
         if unit == "count":
             return fmt.whole(value)
         return fmt.number(value)
@@ -187,6 +193,33 @@ class _Writer:
             return f"{step.function}({', '.join(self.formula(a) for a in step.args)})"
         # Steps explained in their own lines appear in a formula by their value.
         return self.step_value(step)
+
+    @contextlib.contextmanager
+    def precise(self, step: tr.Step) -> Iterator[None]:
+        """Show percentages with as many places as this amount's cent needs.
+
+        A reader recomputes 'amount × share' from the numbers shown; when 6 places of a
+        percent would land on another cent, the line shows more (up to 12).  This decides
+        how many digits to print, never an amount: the amount is the engine's.
+        """
+        places = fmt.RATIO_PLACES
+        if step.unit == "money" and isinstance(step.value, Decimal | Fraction):
+            target = fmt.shown(step.value, "money")
+            cent = Fraction(1, 100)
+            for candidate in range(fmt.RATIO_PLACES, 13):
+                recomputed = _recompute(step, candidate)
+                if recomputed is None or _round_half_up(recomputed, cent) == _round_half_up(
+                    target, cent
+                ):
+                    places = candidate
+                    break
+            else:
+                places = 12
+        saved, self.ratio_places = self.ratio_places, places
+        try:
+            yield
+        finally:
+            self.ratio_places = saved
 
     # ---- blocks ---------------------------------------------------------------------
     def blocks(self, step: tr.Step, indent: int, component: str) -> None:
@@ -394,7 +427,9 @@ class _Writer:
         body = component.body
         self.blocks(body, 1, component.name)
         if not isinstance(body, tr.TierStep | tr.AggregateStep | tr.LiteralStep):
-            self.say(1, "formula", formula=self.formula(body), value=self.step_value(body))
+            with self.precise(body):
+                formula = self.formula(body)
+            self.say(1, "formula", formula=formula, value=self.step_value(body))
         for modifier in component.modifiers:
             self.modifier(modifier)
         if component.exact != component.amount:
@@ -445,6 +480,36 @@ class _Writer:
             total=result.total,
             lines=tuple(self.lines),
         )
+
+
+def _round_half_up(value: Fraction, quantum: Fraction) -> Fraction:
+    steps = value / quantum
+    whole = (abs(steps.numerator) * 2 + steps.denominator) // (2 * steps.denominator)
+    return (whole if steps >= 0 else -whole) * quantum
+
+
+def _recompute(step: tr.Step, places: int) -> Fraction | None:
+    """The step's formula worked out from the numbers as shown; None if not arithmetic."""
+    if isinstance(step, tr.ArithmeticStep):
+        left, right = _recompute(step.left, places), _recompute(step.right, places)
+        if left is None or right is None:
+            return None
+        if step.op == "+":
+            return left + right
+        if step.op == "-":
+            return left - right
+        if step.op == "*":
+            return left * right
+        return left / right if right else None
+    if isinstance(step, tr.NegateStep):
+        inner = _recompute(step.operand, places)
+        return None if inner is None else -inner
+    if isinstance(step, tr.BoundStep):
+        return _recompute(step.limit if step.bit else step.operand, places)
+    value = step.value
+    if isinstance(value, Decimal | Fraction):
+        return fmt.shown(value, step.unit, places)
+    return None
 
 
 def _name_of(step: tr.Step) -> str | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import incentive
 from incentive.explain import format as fmt
 from incentive.explain.statement import _zh_number
 from tests.helpers import EXAMPLES
@@ -113,3 +114,20 @@ def test_chinese_ordinals() -> None:
         "二十",
         "二十三",
     ]
+
+
+def test_percentages_get_the_places_a_large_amount_needs() -> None:
+    plan = incentive.load_plan(
+        'plan "x"\ncurrency CNY\nperiod 2026-07-01 to 2026-09-30\n'
+        "participant fields: quota money, got money\n"
+        "measure share = got / quota\ncomponent c = 3000000 * share",
+        filename="x.rules",
+    )
+    row = {"id": "a", "quota": "2100000", "got": "1900000"}
+    text = incentive.explain(incentive.evaluate(plan, [row], {}).participants[0])
+    assert "× share 90.47619048% = ¥2,714,285.714286" in text
+    for left, right in _formula_lines(text):
+        computed = _evaluate(left)
+        if computed is not None and "%" not in right:
+            shown = _number(right)[0]
+            assert computed.quantize(CENT, ROUND_HALF_UP) == shown.quantize(CENT, ROUND_HALF_UP)
