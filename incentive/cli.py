@@ -118,8 +118,13 @@ def _sources(
         for kind in kinds:
             if kind not in records:
                 found = _find(folder, _stems(kind))
-                if found is not None:
-                    records[kind] = found
+                if found is None:
+                    looked = ", ".join(f"{stem}.csv" for stem in _stems(kind)[:2])
+                    raise _UsageError(
+                        f"no file for '{kind}' records in {folder} (looked for {looked}); "
+                        f"give one with --records {kind}=FILE"
+                    )
+                records[kind] = found
     return participants, records
 
 
@@ -196,6 +201,10 @@ def _evaluate(args: argparse.Namespace) -> tuple[CompiledPlan, RunResult]:
     if result.rejected:
         print(f"{len(result.rejected)} rejected records (not paid on):", file=sys.stderr)
         for line in result.rejected:
+            print(f"  {line}", file=sys.stderr)
+    if result.unpaid:
+        print(f"{len(result.unpaid)} participants not paid:", file=sys.stderr)
+        for line in result.unpaid:
             print(f"  {line}", file=sys.stderr)
     return plan, result
 

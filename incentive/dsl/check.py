@@ -15,15 +15,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Final, Literal
 
+from incentive._types import Unit
 from incentive.dsl import ast
 from incentive.dsl.parser import EXPRESSION_KEYWORDS, STATEMENT_KEYWORDS
 from incentive.dsl.suggest import did_you_mean
 from incentive.errors import Diagnostic, PlanCheckError, Span
 from incentive.money import ROUNDING_MODES, RoundingMode, minor_unit
-
-Unit = Literal[
-    "money", "ratio", "number", "count", "score", "date", "text", "bool", "participant", "id"
-]
 
 _FIELD_UNITS: Final[dict[str, Unit]] = {
     "money": "money",

@@ -16,8 +16,9 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Final
 
+from incentive._types import Unit
 from incentive.dsl import ast
-from incentive.dsl.check import CheckedPlan, Unit, walk
+from incentive.dsl.check import CheckedPlan, walk
 from incentive.engine import trace as tr
 from incentive.engine.credit import Credit
 from incentive.errors import Span

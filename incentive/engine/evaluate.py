@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Literal
 
+from incentive._types import Unit
 from incentive.dsl import ast
 from incentive.dsl.check import CheckedPlan
 from incentive.engine import trace as tr
@@ -158,7 +159,7 @@ def _natural(text: str) -> tuple[tuple[tuple[int, str], ...], str]:
     return parts, text
 
 
-def _fold(agg: CompiledAggregate, values: list[Any], count: int) -> tuple[Exact, tr.Unit]:
+def _fold(agg: CompiledAggregate, values: list[Any], count: int) -> tuple[Exact, Unit]:
     """Combine the counted values.  Of no records: a sum and a count are 0, and so (by
     this rule, stated in the README) are a minimum, a maximum and an average."""
     function = agg.function

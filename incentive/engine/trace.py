@@ -13,10 +13,9 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Literal
 
+from incentive._types import Unit
+
 Value = Decimal | Fraction | bool | str | dt.date
-Unit = Literal[
-    "money", "ratio", "number", "count", "score", "date", "text", "bool", "participant", "id"
-]
 
 
 @dataclass(frozen=True, slots=True)
