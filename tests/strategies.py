@@ -137,13 +137,13 @@ def rounding_modes() -> st.SearchStrategy[RoundingMode]:
 
 
 def exact_decimals(max_abs: int = 10**40, max_places: int = 12) -> st.SearchStrategy[Decimal]:
-    """Signed decimals, from tiny to the engine's size limits (60 significant digits)."""
+    """Signed decimals, from tiny ones to about 50 significant digits (the limit is 60)."""
     return st.builds(decimal_of, st.integers(-max_abs, max_abs), st.integers(0, max_places))
 
 
 @st.composite
 def exact_fractions(draw: st.DrawFn, max_abs: int = 10**30) -> Fraction:
-    """Signed fractions whose denominators mix powers of 2 and 5 with 3, 7 and 11.
+    """Signed fractions whose denominators mix powers of 2 and 5 with 3, 7, 11 and 23.
 
     Some terminate (a pure 2ᵃ·5ᵇ denominator, even a long one) and some do not, as a
     division such as ``revenue / quota`` or ``× days / 92`` produces.
@@ -199,7 +199,8 @@ class Deal:
 
     row: Row
     valid: bool
-    """False when the row is built to be rejected (bad value or unknown owner)."""
+    """False when the loader should reject the row: a bad value, an unknown or rejected
+    owner, or the id of a row it kept before."""
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from incentive.money import (
     MAX_DIGITS,
     MAX_EXPONENT,
     MAX_FRACTION_BITS,
-    ROUNDING_MODES,
     Exact,
     NumberLimitError,
     RoundingMode,
@@ -31,6 +30,7 @@ from incentive.money import (
     sub,
 )
 from tests.strategies import (
+    ROUNDING_MODES,
     exact_decimals,
     exact_fractions,
     exact_values,
@@ -43,6 +43,16 @@ from tests.strategies import (
 
 MODES = list(ROUNDING_MODES)
 CENT = Decimal("0.01")
+#: The `decimal` module's names for the same seven modes: a second, independent oracle.
+DECIMAL_MODES: dict[str, str] = {
+    "half_up": decimal.ROUND_HALF_UP,
+    "half_even": decimal.ROUND_HALF_EVEN,
+    "half_down": decimal.ROUND_HALF_DOWN,
+    "up": decimal.ROUND_UP,
+    "down": decimal.ROUND_DOWN,
+    "ceiling": decimal.ROUND_CEILING,
+    "floor": decimal.ROUND_FLOOR,
+}
 
 
 def _check_quantized(value: Exact, quantum: Decimal, mode: RoundingMode) -> None:
@@ -83,7 +93,7 @@ def test_quantize_agrees_with_decimal_module(
     # Its quantize() keeps the quantum's exponent, so 10 must be written 1E+1 for it.
     context = decimal.Context(prec=200, Emax=999, Emin=-999)
     grid = quantum.normalize(context)
-    expected = value.quantize(grid, rounding=ROUNDING_MODES[mode], context=context)
+    expected = value.quantize(grid, rounding=DECIMAL_MODES[mode], context=context)
     assert quantize(value, quantum, mode) == expected
 
 

@@ -12,13 +12,12 @@ import re
 from collections import Counter
 from decimal import Decimal
 from fractions import Fraction
-from typing import Final
+from typing import Final, Literal
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 import incentive
-from incentive.api import Lang
 from tests.helpers import EXAMPLES
 from tests.strategies import (
     PERIOD_END,
@@ -33,7 +32,7 @@ from tests.strategies import (
 )
 
 PLAN: Final = incentive.load_plan(EXAMPLES / "account_executive" / "plan.rules")
-LANGS: Final[tuple[Lang, ...]] = ("en", "zh")
+LANGS: Final[tuple[Literal["en", "zh"], ...]] = ("en", "zh")
 _MONEY: Final = re.compile(r"-?¥[0-9,]+(\.[0-9]+)?")
 #: The statement's closing line: "Total: ¥a + ¥b + ¥c = ¥t" / "合计：¥a + ¥b + ¥c = ¥t".
 _TOTAL_LINE: Final = {
@@ -60,8 +59,9 @@ def test_total_is_the_sum_of_the_lines(population: Population) -> None:
     assert len(result.participants) == len(population.participants)
     for paid in result.participants:
         assert paid.total == sum((line.amount for line in paid.components), Decimal(0))
-        for line in paid.components:
-            assert line.amount == line.amount.quantize(Decimal("0.01"))
+        # Each line is rounded to the cent and written with two places, as is the total.
+        for amount in [line.amount for line in paid.components] + [paid.total]:
+            assert amount.as_tuple().exponent == -2
     assert result.total == sum((p.total for p in result.participants), Decimal(0))
 
 
