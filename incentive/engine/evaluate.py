@@ -137,7 +137,7 @@ def _aggregate(agg: CompiledAggregate, env: ParticipantEnv, ledger: _Ledger) -> 
     value, unit = _fold(agg, values, len(counted_ids))
     # Listed in id order, so the statement does not depend on the order of the input.
     excluded.sort(key=lambda e: _natural(e.record_id))
-    counted_ids.sort(key=_natural)
+    counted_ids.sort()
     return tr.AggregateStep(
         value,
         unit,

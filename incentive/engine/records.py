@@ -25,7 +25,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from incentive.dsl import ast
 from incentive.dsl.check import CheckedPlan, RecordKindInfo
 from incentive.errors import RecordError, RecordProblem
-from incentive.money import MAX_DIGITS, parse_decimal, percent_value
+from incentive.money import MAX_DIGITS, MAX_EXPONENT, parse_decimal, percent_value
 
 RowSource = str | Path | Sequence[Mapping[str, Any]]
 
@@ -85,6 +85,11 @@ _FLOAT: Final = "is a floating-point number, which is not exact; pass numbers as
 
 
 def _as_text(value: Any) -> str:
+    if type(value) is str:  # the common case, from every CSV cell
+        text = value.strip()
+        if len(text) > MAX_TEXT:
+            raise _FieldProblem(f"is longer than {MAX_TEXT} characters")
+        return text
     if isinstance(value, float):
         raise _FieldProblem(_FLOAT)
     if not isinstance(value, str | int | Decimal | dt.date) or isinstance(value, bool):
@@ -96,6 +101,12 @@ def _as_text(value: Any) -> str:
 
 
 def _as_decimal(value: Any) -> Decimal:
+    if type(value) is str:
+        try:
+            number = parse_decimal(value)
+        except ValueError:
+            raise _FieldProblem("is not a decimal number") from None
+        return _bounded(number)
     if isinstance(value, bool):
         raise _FieldProblem("is not a decimal number")
     if isinstance(value, float):
@@ -105,11 +116,19 @@ def _as_decimal(value: Any) -> Decimal:
     if isinstance(value, Decimal):
         if not value.is_finite() or len(value.as_tuple().digits) > MAX_DIGITS:
             raise _FieldProblem("is not a finite decimal number")
-        return value
+        return _bounded(value)
     try:
-        return parse_decimal(_as_text(value))
+        number = parse_decimal(_as_text(value))
     except ValueError:
         raise _FieldProblem("is not a decimal number") from None
+    return _bounded(number)
+
+
+def _bounded(value: Decimal) -> Decimal:
+    """Refuse magnitudes no payroll has (1e-999999999 would make exact arithmetic crawl)."""
+    if value and abs(value.adjusted()) > MAX_EXPONENT:
+        raise _FieldProblem(f"is too large or too small (more than {MAX_EXPONENT} digits)")
+    return value
 
 
 def _money(value: Any) -> Decimal:
@@ -142,6 +161,11 @@ def _count(value: Any) -> Decimal:
 
 
 def _date(value: Any) -> dt.date:
+    if type(value) is str and len(value) == 10:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise _FieldProblem("is not a date written YYYY-MM-DD") from None
     if isinstance(value, dt.datetime):
         raise _FieldProblem("is a date and time; pass the date only")
     if isinstance(value, dt.date):

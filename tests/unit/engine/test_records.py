@@ -228,3 +228,13 @@ def test_field_names_never_become_python_attributes() -> None:
     )
     row = {"id": "R-1", "model_config": "1.00", "__class__": "2.00", "_x": "3.00"}
     assert incentive.evaluate(plan, [row], {}).total == Decimal("6.00")
+
+
+@pytest.mark.parametrize(
+    "amount",
+    [Decimal("1e-999999999"), Decimal("1e41"), "0." + "0" * 45 + "1", Decimal("Infinity")],
+)
+def test_magnitudes_no_payroll_has_are_refused(amount: object) -> None:
+    with pytest.raises(RecordError) as info:
+        incentive.evaluate(_plan(), PEOPLE, {"deal": [_deal(1, amount=amount)]})
+    assert info.value.problems[0].field == "amount"
