@@ -440,13 +440,37 @@ class _Compiler:
         ]
         return [
             Condition(
-                self.value(node),
+                self._direct_test(node) or self.value(node),
                 self.text(node.span),
                 node.span.line,
                 fields[0] if fields else None,
                 self.checked.period_start if isinstance(node, ast.InPeriod) else None,
             )
         ]
+
+    def _record_field(self, node: ast.Expr) -> str | None:
+        ref = self.checked.references.get(node)
+        return ref.name if ref is not None and ref.kind == "record_field" else None
+
+    def _direct_test(self, node: ast.Expr) -> ValueFn | None:
+        """A one-step test for the common conditions (a record field against fixed
+        values, or in the period); the same meaning as `value`, with fewer calls per record,
+        since a filter runs once for every record."""
+        literal = (ast.Number, ast.Percent, ast.Text, ast.DateLiteral)
+        if isinstance(node, ast.Compare):
+            name = self._record_field(node.left)
+            if name is not None and isinstance(node.right, literal):
+                return _field_compare(name, node.op, node.right.value)
+        if isinstance(node, ast.InPeriod):
+            name = self._record_field(node.operand)
+            if name is not None:
+                return _field_in_period(name)
+        if isinstance(node, ast.InList):
+            name = self._record_field(node.operand)
+            options = [o.value for o in node.options if isinstance(o, literal)]
+            if name is not None and len(options) == len(node.options):
+                return _field_in(name, frozenset(options), node.negated)
+        return None
 
     def value(self, node: ast.Expr) -> ValueFn:
         """An untraced closure for record filters: ``(env, record) → value``."""
@@ -517,6 +541,25 @@ class _Compiler:
             c, t, o = self.value(node.condition), self.value(node.then), self.value(node.otherwise)
             return lambda env, record: t(env, record) if c(env, record) else o(env, record)
         raise AssertionError(f"{type(node).__name__} cannot stand in a record filter")
+
+
+def _field_compare(name: str, op: str, constant: Any) -> ValueFn:
+    if op == "=":
+        return lambda env, credit: credit.record.values[name] == constant  # type: ignore[union-attr]  # filters always get a credit
+    test = _COMPARISONS[op]
+    return lambda env, credit: test(credit.record.values[name], constant)  # type: ignore[union-attr]  # filters always get a credit
+
+
+def _field_in_period(name: str) -> ValueFn:
+    def in_period(env: ParticipantEnv, credit: Credit | None) -> bool:
+        assert credit is not None
+        return bool(env.period_start <= credit.record.values[name] <= env.period_end)
+
+    return in_period
+
+
+def _field_in(name: str, options: frozenset[Any], negated: bool) -> ValueFn:
+    return lambda env, credit: (credit.record.values[name] in options) != negated  # type: ignore[union-attr]  # filters always get a credit
 
 
 def _field(env: ParticipantEnv, name: str) -> Any:

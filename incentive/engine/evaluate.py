@@ -100,11 +100,12 @@ def _aggregate(agg: CompiledAggregate, env: ParticipantEnv, ledger: _Ledger) -> 
     values: list[Any] = []
     excluded: list[tr.Exclusion] = []
     field = agg.field
+    tests = [condition.test for condition in agg.conditions]
     for credit in credits:
         record = credit.record
         failed = None
-        for number, condition in enumerate(agg.conditions):
-            if not condition.test(env, credit):
+        for number, test in enumerate(tests):
+            if not test(env, credit):
                 failed = number
                 break
         if failed is not None:
