@@ -66,14 +66,10 @@ ValueFn = Callable[[ParticipantEnv, Credit | None], Any]
 
 @dataclass(frozen=True, slots=True)
 class Condition:
-    """One ``and``-separated condition of a record filter."""
+    """One ``and``-separated condition of a record filter, and how to test it."""
 
     test: ValueFn
-    text: str
-    line: int
-    field: str | None
-    #: the period's first day, when the condition is ``<date field> in period``
-    period_start: dt.date | None
+    info: tr.FilterCondition
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,7 +408,7 @@ class _Compiler:
             return self.aggregate_index[node]
         index = len(self.aggregates)
         conditions = tuple(self._conditions(node.where)) if node.where is not None else ()
-        names = tuple(f"line {c.line}: {c.text}" for c in conditions)
+        names = tuple(f"line {c.info.line}: {c.info.text}" for c in conditions)
         self.aggregates.append(
             CompiledAggregate(
                 index,
@@ -441,10 +437,12 @@ class _Compiler:
         return [
             Condition(
                 self._direct_test(node) or self.value(node),
-                self.text(node.span),
-                node.span.line,
-                fields[0] if fields else None,
-                self.checked.period_start if isinstance(node, ast.InPeriod) else None,
+                tr.FilterCondition(
+                    self.text(node.span),
+                    node.span.line,
+                    fields[0] if fields else None,
+                    self.checked.period_start if isinstance(node, ast.InPeriod) else None,
+                ),
             )
         ]
 

@@ -10,7 +10,6 @@ reason.  Imports dsl.check, engine and money.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Literal
@@ -39,6 +38,7 @@ from incentive.engine.results import (
     RecordSummary,
     RunResult,
 )
+from incentive.engine.runtime import paused_gc
 from incentive.errors import EvaluationError, EvaluationProblem, RecordError
 from incentive.money import ZERO, Exact, NumberLimitError, add, div, mul
 from incentive.money import total as money_total
@@ -109,23 +109,9 @@ def _aggregate(agg: CompiledAggregate, env: ParticipantEnv, ledger: _Ledger) -> 
                 failed = number
                 break
         if failed is not None:
-            condition = agg.conditions[failed]
             ledger.exclude(agg.kind, record.id, agg.names[failed])
-            amount = record.values.get(field) if field is not None else None
-            field_value = record.values.get(condition.field) if condition.field else None
-            side: Literal["before", "after"] | None = None
-            if condition.period_start is not None and field_value is not None:
-                side = "before" if field_value < condition.period_start else "after"
             excluded.append(
-                tr.Exclusion(
-                    record.id,
-                    amount if isinstance(amount, Decimal) else None,
-                    condition.text,
-                    condition.line,
-                    condition.field,
-                    field_value,
-                    side,
-                )
+                tr.Exclusion(record.id, record.values, field, agg.conditions[failed].info)
             )
             continue
         ledger.count(agg.kind, record.id)
@@ -136,9 +122,6 @@ def _aggregate(agg: CompiledAggregate, env: ParticipantEnv, ledger: _Ledger) -> 
                 value = mul(value, credit.share)
             values.append(value)
     value, unit = _fold(agg, values, len(counted_ids))
-    # Listed in id order, so the statement does not depend on the order of the input.
-    excluded.sort(key=lambda e: _natural(e.record_id))
-    counted_ids.sort()
     return tr.AggregateStep(
         value,
         unit,
@@ -150,14 +133,6 @@ def _aggregate(agg: CompiledAggregate, env: ParticipantEnv, ledger: _Ledger) -> 
         tuple(excluded),
         agg.line,
     )
-
-
-def _natural(text: str) -> tuple[tuple[tuple[int, str], ...], str]:
-    """Sort key that puts D-2 before D-10 (and D-02 after D-2: ids are unique text)."""
-    parts = tuple(
-        (int(part), "") if part.isdigit() else (0, part) for part in re.split(r"(\d+)", text)
-    )
-    return parts, text
 
 
 def _fold(agg: CompiledAggregate, values: list[Any], count: int) -> tuple[Exact, Unit]:
@@ -270,6 +245,11 @@ def evaluate_inputs(
     """
     if inputs.problems and not skip_invalid:
         raise RecordError(inputs.problems)
+    with paused_gc():
+        return _run(compiled, inputs, skip_invalid=skip_invalid)
+
+
+def _run(compiled: CompiledPlan, inputs: Inputs, *, skip_invalid: bool) -> RunResult:
     checked = compiled.checked
     info = plan_info(checked)
     credits = credit_records(inputs.records)

@@ -14,7 +14,7 @@ import difflib
 import io
 import itertools
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -24,6 +24,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from incentive.dsl import ast
 from incentive.dsl.check import CheckedPlan, RecordKindInfo
+from incentive.engine.runtime import paused_gc
 from incentive.errors import RecordError, RecordProblem
 from incentive.money import MAX_DIGITS, MAX_EXPONENT, parse_decimal, percent_value
 
@@ -222,10 +223,29 @@ class RowModel:
 
     model: type[BaseModel]
     attributes: Mapping[str, str]
+    #: (declared name, parser, required) of each field, in order
+    fields: tuple[tuple[str, Callable[[Any], Any], bool], ...]
 
     def values(self, valid: BaseModel) -> dict[str, Any]:
         """The validated values, by the names the plan declared."""
         return {name: getattr(valid, attribute) for name, attribute in self.attributes.items()}
+
+    def parse(self, row: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The row's values when every field is valid, by the same parsers the model runs;
+        None otherwise, and the model then says what is wrong.  Most rows are valid, and
+        this path costs a third of a full model validation."""
+        out: dict[str, Any] = {}
+        for name, parse, required in self.fields:
+            if name in row:
+                try:
+                    out[name] = parse(row[name])
+                except _FieldProblem:
+                    return None
+            elif required:
+                return None
+            else:
+                out[name] = ""
+        return out
 
     def required(self) -> list[str]:
         """The declared names a row must have."""
@@ -236,7 +256,7 @@ class RowModel:
         ]
 
 
-def _model(name: str, fields: Iterable[tuple[str, Callable[[Any], Any], bool]]) -> RowModel:
+def _model(name: str, fields: Sequence[tuple[str, Callable[[Any], Any], bool]]) -> RowModel:
     definitions: dict[str, Any] = {}
     attributes: dict[str, str] = {}
     for number, (field_name, parse, required) in enumerate(fields):
@@ -248,7 +268,8 @@ def _model(name: str, fields: Iterable[tuple[str, Callable[[Any], Any], bool]]) 
             Field(default, alias=field_name),
         )
     config = ConfigDict(extra="ignore", frozen=True, populate_by_name=False)
-    return RowModel(create_model(name, __config__=config, **definitions), attributes)
+    model = create_model(name, __config__=config, **definitions)
+    return RowModel(model, attributes, tuple(fields))
 
 
 def participant_model(plan: CheckedPlan) -> RowModel:
@@ -372,11 +393,14 @@ def _json_rows(text: str, name: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
 
 def _validate(
     model: RowModel, source: str, number: int, row: Mapping[str, Any]
-) -> tuple[BaseModel | None, list[RecordProblem]]:
+) -> tuple[dict[str, Any] | None, list[RecordProblem]]:
     if _SHAPE in row:
         return None, [RecordProblem("R401", source, number, None, None, row[_SHAPE])]
+    values = model.parse(row)
+    if values is not None:
+        return values, []
     try:
-        return model.model.model_validate(row), []
+        return model.values(model.model.model_validate(row)), []
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
@@ -444,6 +468,11 @@ def load_inputs(
         RecordError: only when a file cannot be read at all, or a record kind is unknown
             or not given.
     """
+    with paused_gc():
+        return _load(plan, participants, records)
+
+
+def _load(plan: CheckedPlan, participants: RowSource, records: Mapping[str, RowSource]) -> Inputs:
     problems: list[RecordProblem] = []
     rejected: list[tuple[str, str, str | None, str]] = []
     unknown = sorted(set(records) - set(plan.record_kinds))
@@ -492,7 +521,7 @@ def load_inputs(
             if raw_id not in (None, ""):
                 rejected_people.add(str(raw_id).strip())
             continue
-        row_values = model.values(valid)
+        row_values = valid
         pid = row_values[plan.participant_id_field]
         if pid in people:
             first = people[pid]
@@ -528,7 +557,7 @@ def load_inputs(
                 problems += found
                 rejected.append((kind_name, label, None, found[0].render()))
                 continue
-            values = model.values(valid)
+            values = valid
             record_id = values[kind.id_field]
             owner = values[kind.participant_field]
             problem = None

@@ -8,6 +8,7 @@ terminate).  Imports only money and errors-free standard types; never dsl.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -108,16 +109,56 @@ class IfStep(Step):
 
 
 @dataclass(frozen=True, slots=True)
+class FilterCondition:
+    """One ``and``-separated condition of a filter, as the statement names it."""
+
+    text: str
+    line: int
+    #: the record field the condition reads, if it reads one
+    field: str | None
+    #: the period's first day, when the condition is ``<date field> in period``
+    period_start: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
 class Exclusion:
-    """A record an aggregate did not count, and the filter condition that left it out."""
+    """A record an aggregate did not count, and the condition that left it out.
+
+    Holds references only; the figures a statement shows are read when asked.
+    """
 
     record_id: str
-    amount: Decimal | None
-    condition: str
-    condition_line: int
-    field: str | None
-    field_value: Value | None
-    in_period: Literal["before", "after"] | None
+    values: Mapping[str, Value]
+    amount_field: str | None
+    why: FilterCondition
+
+    @property
+    def condition(self) -> str:
+        return self.why.text
+
+    @property
+    def condition_line(self) -> int:
+        return self.why.line
+
+    @property
+    def field(self) -> str | None:
+        return self.why.field
+
+    @property
+    def amount(self) -> Decimal | None:
+        value = self.values.get(self.amount_field) if self.amount_field else None
+        return value if isinstance(value, Decimal) else None
+
+    @property
+    def field_value(self) -> Value | None:
+        return self.values.get(self.why.field) if self.why.field else None
+
+    @property
+    def in_period(self) -> Literal["before", "after"] | None:
+        start, value = self.why.period_start, self.field_value
+        if start is None or not isinstance(value, dt.date):
+            return None
+        return "before" if value < start else "after"
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
 import tomllib
 from collections.abc import Iterator
 from decimal import Decimal
@@ -256,7 +257,9 @@ class _Writer:
         if not step.excluded:
             return
         self.say(indent + 1, "not_counted")
-        for exclusion in step.excluded[:MAX_LISTED]:
+        # In id order, so the statement does not depend on the order of the input.
+        excluded = sorted(step.excluded, key=lambda e: _natural(e.record_id))
+        for exclusion in excluded[:MAX_LISTED]:
             self.raw(indent + 2, self.exclusion(exclusion, step.kind))
         rest = len(step.excluded) - MAX_LISTED
         if rest > 0:
@@ -510,6 +513,14 @@ def _recompute(step: tr.Step, places: int) -> Fraction | None:
     if isinstance(value, Decimal | Fraction):
         return fmt.shown(value, step.unit, places)
     return None
+
+
+def _natural(text: str) -> tuple[tuple[tuple[int, str], ...], str]:
+    """Sort key that puts D-2 before D-10 (and D-02 after D-2: ids are unique text)."""
+    parts = tuple(
+        (int(part), "") if part.isdigit() else (0, part) for part in re.split(r"(\d+)", text)
+    )
+    return parts, text
 
 
 def _name_of(step: tr.Step) -> str | None:
