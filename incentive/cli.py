@@ -38,8 +38,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # --debug is accepted after the command too (incentive run … --debug).
+    debug = argparse.ArgumentParser(add_help=False)
+    debug.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
 
-    check = commands.add_parser("check", help="check a plan and report every problem")
+    check = commands.add_parser(
+        "check", help="check a plan and report every problem", parents=[debug]
+    )
     check.add_argument("plan", help="a .rules file (or a folder holding plan.rules)")
     check.add_argument("--format", choices=("text", "json"), default="text")
 
@@ -59,13 +66,15 @@ def _parser() -> argparse.ArgumentParser:
             help="pay the valid rows and list the rejected ones instead of stopping",
         )
 
-    run = commands.add_parser("run", help="evaluate a plan and print every payout")
+    run = commands.add_parser("run", help="evaluate a plan and print every payout", parents=[debug])
     inputs(run)
     run.add_argument("--format", choices=("table", "json", "csv"), default="table")
     run.add_argument("--explain", metavar="ID", help="also explain this participant's payout")
     run.add_argument("--lang", choices=("en", "zh"), default="en")
 
-    explain = commands.add_parser("explain", help="explain one participant's payout")
+    explain = commands.add_parser(
+        "explain", help="explain one participant's payout", parents=[debug]
+    )
     inputs(explain)
     explain.add_argument("--participant", required=True, metavar="ID")
     explain.add_argument("--lang", choices=("en", "zh"), default="en")
@@ -167,10 +176,15 @@ def _check(args: argparse.Namespace) -> int:
             print(render_diagnostic(warning, plan.checked.source), file=sys.stderr)
         checked = plan.checked
         print(
-            f"ok: {path}: plan '{checked.name}', {len(checked.components)} components, "
-            f"{len(checked.measures)} measures, {len(checked.record_kinds)} record kinds"
+            f"ok: {path}: plan '{checked.name}', {_count(len(checked.components), 'component')}, "
+            f"{_count(len(checked.measures), 'measure')}, "
+            f"{_count(len(checked.record_kinds), 'record kind')}"
         )
     return EXIT_OK
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _diagnostics_json(error: PlanError) -> dict[str, Any]:
@@ -199,11 +213,11 @@ def _evaluate(args: argparse.Namespace) -> tuple[CompiledPlan, RunResult]:
     participants, records = _sources(args, plan)
     result = api.evaluate(plan, participants, records, skip_invalid=args.skip_invalid)
     if result.rejected:
-        print(f"{len(result.rejected)} rejected records (not paid on):", file=sys.stderr)
+        print(f"{_count(len(result.rejected), 'rejected record')} (not paid on):", file=sys.stderr)
         for line in result.rejected:
             print(f"  {line}", file=sys.stderr)
     if result.unpaid:
-        print(f"{len(result.unpaid)} participants not paid:", file=sys.stderr)
+        print(f"{_count(len(result.unpaid), 'participant')} not paid:", file=sys.stderr)
         for line in result.unpaid:
             print(f"  {line}", file=sys.stderr)
     return plan, result
@@ -270,7 +284,7 @@ def _result_table(result: RunResult) -> str:
     summary = result.records
     lines.append("")
     lines.append(
-        f"{result.plan.name}: {len(result.participants)} participants, "
+        f"{result.plan.name}: {_count(len(result.participants), 'participant')}, "
         f"total {_money(result.total, result)}"
     )
     lines.append(

@@ -67,11 +67,6 @@ class Inputs:
     rejected_records: tuple[tuple[str, str, str | None, str], ...]
     """(kind, record id or 'row N', participant id, reason) of each rejected record."""
 
-    def raise_for_problems(self) -> None:
-        """Raise a `RecordError` listing every problem, if there is any."""
-        if self.problems:
-            raise RecordError(self.problems)
-
 
 class _FieldProblem(ValueError):
     """A value that does not fit its field; ``code`` picks the R4xx code."""
@@ -344,7 +339,10 @@ def _csv_rows(text: str, name: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
             missing = sum(1 for v in values.values() if v is None)
             if extra or missing:
                 count = columns + len(extra or ()) - missing
-                values[_SHAPE] = f"the row has {count} values but the header has {columns} columns"
+                values[_SHAPE] = (
+                    f"the row has {count} values but the header has {columns} columns "
+                    "(put a value that holds a comma in double quotes)"
+                )
             yield reader.line_num, values
     except csv.Error as exc:
         raise RecordError(

@@ -36,7 +36,6 @@ class PlanInfo(BaseModel):
     rounding_mode: str
     quantum: Decimal
     labels: dict[str, Label] = Field(default_factory=dict)
-    source_lines: tuple[str, ...] = ()
 
     def label(self, name: str, lang: Literal["en", "zh"]) -> str:
         """The label of a field, measure or component, or its name when it has none."""
