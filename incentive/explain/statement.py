@@ -325,11 +325,15 @@ class _Writer:
         self.say(indent, key, measure=measure_label, against=against)
         unit = step.measure.unit
         rows = []
+        # Bounds as written (50%), or as amounts when the table is on amounts (¥100,000.00).
+        amounts = step.against is None and unit == "money"
         for s in step.slices:
-            if s.upper_text is None:
-                span = self.t.text("tier_open").format(lower=s.lower_text)
+            lower = self.money(s.lower) if amounts else s.lower_text
+            upper = self.money(s.upper) if amounts and s.upper is not None else s.upper_text
+            if upper is None:
+                span = self.t.text("tier_open").format(lower=lower)
             else:
-                span = self.t.text("tier_range").format(lower=s.lower_text, upper=s.upper_text)
+                span = self.t.text("tier_range").format(lower=lower, upper=upper)
             rows.append((s, span))
         width = max(display_width(span) for _, span in rows)
         amount_texts = {
