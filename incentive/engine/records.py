@@ -568,23 +568,14 @@ def _load(plan: CheckedPlan, participants: RowSource, records: Mapping[str, RowS
                     record_id,
                     f"is already the id of the record on row {kept[record_id].row}",
                 )
-            elif owner in rejected_people:
-                problem = RecordProblem(
-                    "R404",
-                    source,
-                    number,
-                    kind.participant_field,
-                    owner,
-                    "belongs to a participant whose row was rejected",
-                )
             elif owner not in people:
+                reason = (
+                    "belongs to a participant whose row was rejected"
+                    if owner in rejected_people
+                    else "is not a participant in the participants file"
+                )
                 problem = RecordProblem(
-                    "R404",
-                    source,
-                    number,
-                    kind.participant_field,
-                    owner,
-                    "is not a participant in the participants file",
+                    "R404", source, number, kind.participant_field, owner, reason
                 )
             if problem is not None:
                 problems.append(problem)
