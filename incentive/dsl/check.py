@@ -555,8 +555,11 @@ def _infer_node(node: ast.Expr, report: _Report, scope: _Scope, expected: Unit |
 def _infer_arithmetic(
     node: ast.Arithmetic, report: _Report, scope: _Scope, expected: Unit | None
 ) -> Unit:
-    left = _infer(node.left, report, scope, None)
-    right = _infer(node.right, report, scope, None)
+    # An amount expected of `a * b` or `a / b` is looked for first in `a`: in
+    # `1000 * csat / 100` the 1000 is the amount; `a + b` expects it of both sides.
+    left = _infer(node.left, report, scope, expected)
+    right_expected = expected if node.op in "+-" or (node.op == "*" and left != "money") else None
+    right = _infer(node.right, report, scope, right_expected)
     _require_numeric(node.left, left, report, f"'{node.op}'")
     _require_numeric(node.right, right, report, f"'{node.op}'")
     if node.op in "+-":

@@ -326,10 +326,10 @@ class _Writer:
         unit = step.measure.unit
         rows = []
         # Bounds as written (50%), or as amounts when the table is on amounts (¥100,000.00).
-        amounts = step.against is None and unit == "money"
+        on_amounts = step.against is None and unit == "money"
         for s in step.slices:
-            lower = self.money(s.lower) if amounts else s.lower_text
-            upper = self.money(s.upper) if amounts and s.upper is not None else s.upper_text
+            lower = self.money(s.lower) if on_amounts else s.lower_text
+            upper = self.money(s.upper) if on_amounts and s.upper is not None else s.upper_text
             if upper is None:
                 span = self.t.text("tier_open").format(lower=lower)
             else:
