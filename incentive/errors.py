@@ -32,6 +32,7 @@ CODES: Final[dict[str, str]] = {
     "P207": "an invalid header value (currency, period, rounding)",
     "P208": "a record kind without exactly one id field and one participant field",
     "P209": "a keyword of the language used as a name",
+    "P210": "a name with look-alike letters of several scripts or full-width characters",
     "P301": "a tier table with a gap, an overlap or boundaries out of order",
     "P302": "a tier table that does not start at zero or has no open last tier",
     "P304": "scorecard weights do not add up to exactly 100%",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -239,6 +240,59 @@ def check_names(plan: ast.Plan, report: _Report) -> None:
                 f"'{name}' is a keyword of the language and cannot name a {what}",
                 span,
                 hint=f"rename it, e.g. '{name}_value'",
+            )
+
+
+_LOOKALIKE_SCRIPTS: Final = ("LATIN", "CYRILLIC", "GREEK")
+
+
+def _scripts(name: str) -> set[str]:
+    found = set()
+    for char in name:
+        if char.isalpha():
+            word = unicodedata.name(char, "").split(" ")[0]
+            if word in _LOOKALIKE_SCRIPTS:
+                found.add(word)
+    return found
+
+
+def check_identifiers(plan: ast.Plan, report: _Report) -> None:
+    """Names must be what they look like: no mixed Latin/Cyrillic/Greek, no full-width forms.
+
+    'quotа' with a Cyrillic 'а' looks like 'quota' but is another name; a plan written by
+    someone untrusted could use that to point a rule at the wrong field.
+    """
+    places: list[tuple[str, Span]] = [
+        *((d.name, d.span) for g in plan.participant_fields for d in g),
+        *((k.name, k.span) for k in plan.record_kinds),
+        *((d.name, d.span) for k in plan.record_kinds for d in k.fields),
+        *((m.name, m.span) for m in plan.measures),
+        *((c.name, c.span) for c in plan.components),
+    ]
+    roots = [m.expr for m in plan.measures] + [c.body for c in plan.components]
+    roots += [m.expr for c in plan.components for m in c.modifiers]
+    for root in roots:
+        for node in walk(root):
+            if isinstance(node, ast.Name):
+                places.append((node.name, node.span))
+            elif isinstance(node, ast.QualifiedName):
+                places += [(node.kind, node.span), (node.field, node.span)]
+    for name, span in places:
+        plain = unicodedata.normalize("NFKC", name)
+        if plain != name:
+            report.error(
+                "P210",
+                f"the name '{name}' is written with full-width or compatibility characters",
+                span,
+                hint=f"write it with plain characters: '{plain}'",
+            )
+        elif len(scripts := _scripts(name)) > 1:
+            report.error(
+                "P210",
+                f"the name '{name}' mixes {' and '.join(sorted(s.title() for s in scripts))} "
+                "letters that look alike",
+                span,
+                hint="retype the name in one script",
             )
 
 
@@ -650,6 +704,8 @@ def _resolve(node: ast.Name, report: _Report, scope: _Scope) -> Unit:
             return "number"
         report.references[node] = Reference("measure", name)
         return _measure_unit(name, report)
+    if unicodedata.normalize("NFKC", name) != name or len(_scripts(name)) > 1:
+        return "number"  # P210 says what is wrong with the name
     candidates = [*report.participant_fields, *report.measures]
     if scope.record_kind is not None:
         candidates += list(scope.record_kind.fields)
@@ -1024,6 +1080,7 @@ def check_caps(plan: ast.Plan, report: _Report) -> None:
 
 PASSES: Final[tuple[Callable[[ast.Plan, _Report], None], ...]] = (
     check_header,
+    check_identifiers,
     check_names,
     check_declarations,
     check_expressions,

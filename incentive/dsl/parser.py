@@ -239,6 +239,41 @@ def _missing_comma(
 _LONG_NUMBER: Final = re.compile(f"\\d{{{MAX_LITERAL},}}")
 
 
+def _check_nesting(source: str, filename: str) -> None:
+    """Refuse parentheses nested deeper than `MAX_DEPTH` (outside texts and comments)."""
+    line, column, depth = 1, 0, 0
+    in_text = in_comment = False
+    for char in source:
+        column += 1
+        if char == "\n":
+            line, column, in_text, in_comment = line + 1, 0, False, False
+        elif in_comment:
+            continue
+        elif char == '"':
+            in_text = not in_text
+        elif in_text:
+            continue
+        elif char == "#":
+            in_comment = True
+        elif char == "(":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise PlanSyntaxError(
+                    [
+                        Diagnostic(
+                            "P105",
+                            "error",
+                            f"parentheses nested more than {MAX_DEPTH} levels deep",
+                            _line_span(filename, line, column),
+                            hint="split the expression into named measures",
+                        )
+                    ],
+                    source,
+                )
+        elif char == ")":
+            depth = max(0, depth - 1)
+
+
 def _check_limits(source: str, filename: str) -> None:
     """Refuse text no parser should have to see: NULs, huge files, huge literals."""
     if len(source.encode("utf-8", "surrogatepass")) > MAX_PLAN_BYTES:
@@ -374,6 +409,7 @@ def parse_plan(text: str, *, filename: str = "<plan>") -> ast.Plan:
         PlanSyntaxError: on any syntax problem or exceeded limit.
     """
     _check_limits(text, filename)
+    _check_nesting(text, filename)
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as exc:
