@@ -8,5 +8,15 @@ from typing import Literal
 #: an amount of the plan's currency, a share (ratio, shown as a percentage), a plain
 #: number, a count, a score, a date, a text, a condition, a participant or a record id.
 Unit = Literal[
-    "money", "ratio", "number", "count", "score", "date", "text", "bool", "participant", "id"
+    "money",
+    "ratio",
+    "number",
+    "count",
+    "score",
+    "date",
+    "text",
+    "bool",
+    "participant",
+    "id",
+    "unknown",  # only while checking: an expression already reported as wrong
 ]

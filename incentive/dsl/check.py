@@ -417,16 +417,18 @@ def check_expressions(plan: ast.Plan, report: _Report) -> None:
             _infer(measure.expr, report, _Scope(measure=name), None)
     for component in plan.components:
         unit = _infer(component.body, report, _Scope(), "money")
-        if unit in ("bool", "text", "date"):
+        if unit not in ("money", "unknown"):
             report.error(
                 "P204",
                 f"component '{component.name}' must come out as an amount, not {_a(unit)}",
                 component.body.span,
-                hint="write the amount the component pays",
+                hint=_CONVERSIONS.get(unit, "write the amount the component pays"),
             )
         for modifier in component.modifiers:
             expected: Unit | None = "money" if modifier.kind in ("cap", "floor") else None
             unit = _infer(modifier.expr, report, _Scope(), expected)
+            if unit == "unknown":
+                continue
             if modifier.kind == "gate" and unit != "bool":
                 report.error(
                     "P204",
@@ -519,6 +521,8 @@ def _infer_node(node: ast.Expr, report: _Report, scope: _Scope, expected: Unit |
         right = _infer(node.right, report, scope, None)
         _adopt(node.left, right, report)
         _adopt(node.right, left, report)
+        if "unknown" in (left, right):
+            return "bool"
         if _plain_number_beside_share(node.left, left, node.right, right, report):
             return "bool"
         if {left, right} == {"money", "ratio"}:
@@ -616,13 +620,34 @@ def _infer_arithmetic(
     right = _infer(node.right, report, scope, right_expected)
     _require_numeric(node.left, left, report, f"'{node.op}'")
     _require_numeric(node.right, right, report, f"'{node.op}'")
+    if "unknown" in (left, right) or not {left, right} <= _NUMERIC:
+        return "unknown"  # already reported: say nothing more about this expression
     if node.op in "+-":
         _adopt(node.left, right, report)
         _adopt(node.right, left, report)
+        left, right = report.units[node.left], report.units[node.right]
+        if (left == "money") != (right == "money") and {left, right} <= _NUMERIC:
+            other, unit = (node.right, right) if left == "money" else (node.left, left)
+            word = "add" if node.op == "+" else "subtract"
+            report.error(
+                "P204",
+                f"cannot {word} {_a(unit)} {'to' if word == 'add' else 'from'} an amount",
+                other.span,
+                hint=_CONVERSIONS.get(unit, "make both sides amounts"),
+            )
         if "money" in (left, right):
             return "money"
         return left if left == right else "number"
     if node.op == "*":
+        if left == right == "money":
+            report.error(
+                "P204",
+                "cannot multiply an amount by an amount",
+                node.right.span,
+                hint="divide one by the other to get a share (revenue / quota), "
+                "then multiply an amount by that share",
+            )
+            return "money"
         if "money" in (left, right):
             return "money"
         if expected == "money":
@@ -640,6 +665,14 @@ def _infer_arithmetic(
         )
     if left == "money":
         return "ratio" if right == "money" else "money"
+    if right == "money" and left in _NUMERIC:
+        report.error(
+            "P204",
+            f"cannot divide {_a(left)} by an amount",
+            node.right.span,
+            hint="divide an amount by an amount to get a share, e.g. revenue / quota",
+        )
+        return "number"
     if left in ("score", "count") and right in ("number", "count", "score"):
         return "ratio"
     return "ratio" if left == right else left
@@ -662,8 +695,17 @@ def _plain_number_beside_share(
     return False
 
 
+#: How to turn a value of each kind into an amount, for hints.
+_CONVERSIONS: Final[dict[str, str]] = {
+    "count": "multiply the count by an amount per unit, e.g. meetings * 200",
+    "score": "turn the score into a share (csat / 100) and multiply an amount by it",
+    "ratio": "multiply an amount by the percentage, e.g. revenue * 5%",
+    "number": "multiply the number by an amount, or declare the field as money",
+}
+
+
 def _require_numeric(node: ast.Expr, unit: Unit, report: _Report, where: str) -> None:
-    if unit not in _NUMERIC:
+    if unit not in _NUMERIC and unit != "unknown":
         report.error(
             "P204",
             f"{where} needs a number, not {_a(unit)}",
@@ -673,7 +715,7 @@ def _require_numeric(node: ast.Expr, unit: Unit, report: _Report, where: str) ->
 
 
 def _require_bool(node: ast.Expr, unit: Unit, report: _Report, where: str) -> None:
-    if unit != "bool":
+    if unit not in ("bool", "unknown"):
         report.error(
             "P204",
             f"{where} needs a condition, not {_a(unit)}",
@@ -701,11 +743,11 @@ def _resolve(node: ast.Name, report: _Report, scope: _Scope) -> Unit:
                 node.span,
                 hint="filter on the record's own fields and the participant's fields",
             )
-            return "number"
+            return "unknown"
         report.references[node] = Reference("measure", name)
         return _measure_unit(name, report)
     if unicodedata.normalize("NFKC", name) != name or len(_scripts(name)) > 1:
-        return "number"  # P210 says what is wrong with the name
+        return "unknown"  # P210 says what is wrong with the name
     candidates = [*report.participant_fields, *report.measures]
     if scope.record_kind is not None:
         candidates += list(scope.record_kind.fields)
@@ -716,7 +758,7 @@ def _resolve(node: ast.Name, report: _Report, scope: _Scope) -> Unit:
         node.span,
         hint=did_you_mean(name, candidates) or "declare it as a field or define it as a measure",
     )
-    return "number"
+    return "unknown"
 
 
 def _measure_unit(name: str, report: _Report) -> Unit:
@@ -724,7 +766,7 @@ def _measure_unit(name: str, report: _Report) -> Unit:
     if measure.expr in report.units:
         return report.units[measure.expr]
     if name in report.in_progress:
-        return "number"  # a cycle; check_cycles reports it
+        return "unknown"  # a cycle; check_cycles reports it
     report.in_progress.add(name)
     try:
         return _infer(measure.expr, report, _Scope(measure=name), None)
@@ -735,7 +777,7 @@ def _measure_unit(name: str, report: _Report) -> Unit:
 def _resolve_qualified(node: ast.QualifiedName, report: _Report, scope: _Scope) -> Unit:
     kind = report.record_kinds.get(node.kind)
     if kind is None and node.kind in report.broken_kinds:
-        return "number"
+        return "unknown"
     if kind is None:
         report.error(
             "P203",
@@ -743,7 +785,7 @@ def _resolve_qualified(node: ast.QualifiedName, report: _Report, scope: _Scope) 
             node.span,
             hint=did_you_mean(node.kind, report.record_kinds) or "declare it: KIND fields: …",
         )
-        return "number"
+        return "unknown"
     if node.field not in kind.fields:
         report.error(
             "P203",
@@ -751,7 +793,7 @@ def _resolve_qualified(node: ast.QualifiedName, report: _Report, scope: _Scope) 
             node.span,
             hint=did_you_mean(node.field, kind.fields) or f"declare it in '{node.kind} fields'",
         )
-        return "number"
+        return "unknown"
     if scope.record_kind is None or scope.record_kind.name != node.kind:
         report.error(
             "P203",
@@ -759,7 +801,7 @@ def _resolve_qualified(node: ast.QualifiedName, report: _Report, scope: _Scope) 
             node.span,
             hint=f"aggregate it, e.g. sum of {node.kind}.{node.field}",
         )
-        return "number"
+        return "unknown"
     report.references[node] = Reference("record_field", node.field, node.kind)
     return _FIELD_UNITS[kind.fields[node.field].kind]
 
@@ -772,10 +814,10 @@ def _infer_aggregate(node: ast.Aggregate, report: _Report, scope: _Scope) -> Uni
             node.span,
             hint="define the aggregate as its own measure",
         )
-        return "number"
+        return "unknown"
     kind = report.record_kinds.get(node.kind)
     if kind is None and node.kind in report.broken_kinds:
-        return "number"
+        return "unknown"
     if kind is None:
         report.error(
             "P203",
@@ -783,7 +825,7 @@ def _infer_aggregate(node: ast.Aggregate, report: _Report, scope: _Scope) -> Uni
             node.span,
             hint=did_you_mean(node.kind, report.record_kinds) or "declare it: KIND fields: …",
         )
-        return "number"
+        return "unknown"
     inner = _Scope(record_kind=kind, measure=scope.measure)
     if node.where is not None:
         _require_bool(node.where, _infer(node.where, report, inner, None), report, "'where'")
@@ -797,7 +839,7 @@ def _infer_aggregate(node: ast.Aggregate, report: _Report, scope: _Scope) -> Uni
             node.span,
             hint=did_you_mean(node.field, kind.fields) or f"declare it in '{node.kind} fields'",
         )
-        return "number"
+        return "unknown"
     if node.function == "count_distinct":
         return "count"
     unit = _FIELD_UNITS[decl.kind]
@@ -808,7 +850,7 @@ def _infer_aggregate(node: ast.Aggregate, report: _Report, scope: _Scope) -> Uni
             node.span,
             hint="count it instead: count distinct " + f"{node.kind}.{node.field}",
         )
-        return "number"
+        return "unknown"
     return unit
 
 
@@ -938,7 +980,11 @@ def _check_tiers(node: ast.Tiers, report: _Report, scope: _Scope) -> Unit:
             node.span,
             hint="add 'against quota' (or the target's name) before the ':'",
         )
-    return "money" if unit == "money" else unit
+    # On an amount with percentage rates, or on anything with an amount per unit
+    # (`pays 150` a meeting), a tier table pays an amount.
+    if unit == "money" or all(not row.rate_is_percent for row in rows):
+        return "money"
+    return "ratio" if unit == "ratio" else unit
 
 
 # ---- pass: cycles --------------------------------------------------------------------

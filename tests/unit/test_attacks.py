@@ -72,7 +72,11 @@ def test_invalid_utf8_bytes_are_refused(tmp_path: Path) -> None:
 def test_numbers_cannot_grow_without_bound() -> None:
     squares = "\n".join(f"measure m{i} = m{i - 1} * m{i - 1}" for i in range(1, 40))
     plan = incentive.load_plan(
-        HEADER + FIELDS + "measure m0 = quota / 3\n" + squares + "\ncomponent c = m39",
+        HEADER
+        + FIELDS
+        + "measure m0 = quota / quota / 3\n"
+        + squares
+        + "\ncomponent c = quota * m39",
         filename="attack.rules",
     )
     with pytest.raises(EvaluationError) as info:

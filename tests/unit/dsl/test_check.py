@@ -58,7 +58,9 @@ def test_an_impossible_period_date_is_a_syntax_error() -> None:
         pytest.param("component c = 1 only when quota", "P204", id="gate-not-condition"),
         pytest.param("component c = quota > 1", "P204", id="component-is-condition"),
         pytest.param("component c = (sum of deal.status)", "P204", id="sum-of-text"),
-        pytest.param("component c = (count of deal where amount in period)", "P204", id="period"),
+        pytest.param(
+            "component c = (count of deal where amount in period) * 1", "P204", id="period"
+        ),
         pytest.param("component c = deal.amount", "P203", id="field-outside-filter"),
         pytest.param("component c = (sum of meeting.amount)", "P203", id="unknown-kind"),
         pytest.param("component c = 1, capped at 5, floored at 10", "P305", id="cap-below-floor"),
@@ -157,3 +159,61 @@ def test_only_keywords_that_start_an_expression_are_reserved_for_fields() -> Non
                 HEADER + f"participant fields: {word} money\ncomponent c = 1", filename="t"
             )
         assert info.value.diagnostics[0].code == "P209"
+
+
+@pytest.mark.parametrize(
+    ("component", "message", "column", "hint"),
+    [
+        pytest.param(
+            "measure n = count of deal\ncomponent c = quota + n",
+            "cannot add a count to an amount",
+            23,
+            "multiply the count by an amount per unit",
+            id="money-plus-count",
+        ),
+        pytest.param(
+            "component c = quota + csat",
+            "cannot add a score to an amount",
+            23,
+            "turn the score into a share",
+            id="money-plus-score",
+        ),
+        pytest.param(
+            "component c = quota * quota",
+            "cannot multiply an amount by an amount",
+            23,
+            "divide one by the other",
+            id="money-times-money",
+        ),
+        pytest.param(
+            "component c = csat / 100",
+            "must come out as an amount, not a percentage",
+            15,
+            "multiply an amount by the percentage",
+            id="component-is-share",
+        ),
+        pytest.param(
+            "component c = 1, only when quota > 5%",
+            "cannot compare an amount with a percentage",
+            28,
+            "compare the amount with an amount",
+            id="amount-vs-percent",
+        ),
+    ],
+)
+def test_units_that_cannot_be_meant_are_refused(
+    component: str, message: str, column: int, hint: str
+) -> None:
+    with pytest.raises(PlanCheckError) as info:
+        incentive.load_plan(HEADER + FIELDS + component, filename="t.rules")
+    [diagnostic] = info.value.diagnostics
+    assert message in diagnostic.message
+    assert diagnostic.span.column == column
+    assert diagnostic.hint is not None
+    assert hint in diagnostic.hint
+
+
+def test_an_unknown_name_is_reported_once_without_follow_on_errors() -> None:
+    with pytest.raises(PlanCheckError) as info:
+        incentive.load_plan(HEADER + FIELDS + "component c = revnue * 5% + 1", filename="t")
+    assert [d.code for d in info.value.diagnostics] == ["P201"]

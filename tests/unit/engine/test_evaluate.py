@@ -100,9 +100,9 @@ def test_scorecard_weights_each_item() -> None:
 @pytest.mark.parametrize(
     ("expression", "expected"),
     [
-        ('count of deal where region in ("east", "west")', "3.00"),
-        ('count of deal where region not in ("east")', "1.00"),
-        ("count distinct deal.region", "2.00"),
+        ('(count of deal where region in ("east", "west")) * 1', "3.00"),
+        ('(count of deal where region not in ("east")) * 1', "1.00"),
+        ("count distinct deal.region * 1", "2.00"),
         ('(maximum of deal.amount where status = "won")', "600.00"),
         ("(minimum of deal.amount)", "100.00"),
         ("(average of deal.amount)", "400.00"),
