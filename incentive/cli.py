@@ -49,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("plan", help="a .rules file (or a folder holding plan.rules)")
     check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
     def inputs(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("plan", help="a .rules file, or a folder with plan.rules and its data")
@@ -169,17 +170,25 @@ def _check(args: argparse.Namespace) -> int:
             print(f"\n{count} error{'s' if count != 1 else ''} in {path}", file=sys.stderr)
         return EXIT_USER
     warnings = plan.checked.warnings
+    failed = bool(args.strict and warnings)
     if args.format == "json":
-        print(json.dumps({"ok": True, "diagnostics": []}, indent=2))
-    else:
-        for warning in warnings:
-            print(render_diagnostic(warning, plan.checked.source), file=sys.stderr)
-        checked = plan.checked
-        print(
-            f"ok: {path}: plan '{checked.name}', {_count(len(checked.components), 'component')}, "
-            f"{_count(len(checked.measures), 'measure')}, "
-            f"{_count(len(checked.record_kinds), 'record kind')}"
-        )
+        report = _diagnostics_json(PlanError(warnings, plan.checked.source))
+        report["ok"] = not failed
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return EXIT_USER if failed else EXIT_OK
+    for warning in warnings:
+        print(render_diagnostic(warning, plan.checked.source) + "\n", file=sys.stderr)
+    checked = plan.checked
+    if failed:
+        print(f"{_count(len(warnings), 'warning')} in {path} (--strict)", file=sys.stderr)
+        return EXIT_USER
+    noted = f" with {_count(len(warnings), 'warning')}" if warnings else ""
+    print(
+        f"ok{noted}: {path}: plan '{checked.name}', "
+        f"{_count(len(checked.components), 'component')}, "
+        f"{_count(len(checked.measures), 'measure')}, "
+        f"{_count(len(checked.record_kinds), 'record kind')}"
+    )
     return EXIT_OK
 
 
@@ -189,7 +198,7 @@ def _count(number: int, noun: str) -> str:
 
 def _diagnostics_json(error: PlanError) -> dict[str, Any]:
     return {
-        "ok": False,
+        "ok": not error.errors,
         "diagnostics": [
             {
                 "code": d.code,

@@ -330,8 +330,8 @@ def populations(
 ) -> Population:
     """Participants R-1…R-n and deals credited to them, in the period or not.
 
-    With ``invalid``, some participant and deal rows are built to be rejected (see `deals`)
-    and some participants have a zero quota, which the plan cannot divide by.
+    With ``invalid``, some participant and deal rows are built to be rejected (see `deals`),
+    among them participants with a zero quota, which the plan declares positive.
 
     Some quotas are set after the deals so that attainment lands exactly on a tier bound
     or on the bonus gate (when that quota is a whole number of cents).
@@ -347,8 +347,9 @@ def populations(
             person[field] = value
             rejected.add(person["id"])
         elif invalid and draw(st.integers(0, 7)) == 0:
-            person["quota"] = "0.00"  # attainment divides by it
-            unpaid.add(person["id"])
+            # The plan declares quota 'positive money', so a zero quota is a rejected row.
+            person["quota"] = "0.00"
+            rejected.add(person["id"])
     records = draw(deals(ids, invalid, max_deals, frozenset(rejected)))
     for person in people:
         if person["id"] in rejected | unpaid or not draw(st.booleans()):

@@ -16,9 +16,12 @@ from incentive.errors import Span
 FieldKind = Literal[
     "money",
     "signed_money",
+    "positive_money",
     "percent",
     "number",
+    "positive_number",
     "count",
+    "positive_count",
     "date",
     "text",
     "score",
@@ -197,6 +200,10 @@ class Tiers(Expr):
     measure: Expr
     against: Expr | None
     rows: tuple[Tier, ...]
+    #: rates declared to fall as the measure rises
+    decelerating: bool = False
+    #: a retroactive table whose jumps at the boundaries are declared as meant
+    accepting_cliffs: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,9 @@ gets its `Span`.  Names are resolved later, in check.py.  Imports errors and dsl
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, Final, cast
 
 from lark import Token, Tree
 from lark.tree import Meta
@@ -93,6 +94,9 @@ class PlanBuilder(Transformer_NonRecursive[Token, Any]):
 
     money_type = _simple("money")
     signed_money_type = _simple("signed_money")
+    positive_money_type = _simple("positive_money")
+    positive_number_type = _simple("positive_number")
+    positive_count_type = _simple("positive_count")
     percent_type = _simple("percent")
     number_type = _simple("number")
     count_type = _simple("count")
@@ -142,15 +146,31 @@ class PlanBuilder(Transformer_NonRecursive[Token, Any]):
     def multiplier_modifier(self, meta: Meta, expr: ast.Expr) -> ast.Modifier:
         return ast.Modifier("multiplier", expr, self._span(meta))
 
-    def tiers(self, meta: Meta, mode: Token, measure: ast.Expr, *rest: Any) -> ast.Tiers:
+    def tiers(self, meta: Meta, mode: Token, *rest: Any) -> ast.Tiers:
         items = list(rest)
-        against = items.pop(0) if items and not isinstance(items[0], ast.Tier) else None
+        decelerating = isinstance(items[0], Token) and items[0].type == "DECELERATING"
+        if decelerating:
+            items.pop(0)
+        measure = items.pop(0)
+        against = items.pop(0) if items and isinstance(items[0], _Against) else None
+        cliffs = bool(items) and items[0] is _CLIFFS
+        if cliffs:
+            items.pop(0)
         return ast.Tiers(
-            self._span(meta), cast(ast.TierMode, str(mode)), measure, against, tuple(items)
+            self._span(meta),
+            cast(ast.TierMode, str(mode)),
+            measure,
+            None if against is None else against.expr,
+            tuple(items),
+            decelerating=decelerating,
+            accepting_cliffs=cliffs,
         )
 
-    def against(self, meta: Meta, expr: ast.Expr) -> ast.Expr:
-        return expr
+    def cliffs(self, meta: Meta) -> object:
+        return _CLIFFS
+
+    def against(self, meta: Meta, expr: ast.Expr) -> _Against:
+        return _Against(expr)
 
     def bounded_tier(
         self, meta: Meta, lower: ast.Expr, upper: ast.Expr, rate: ast.Expr
@@ -284,6 +304,16 @@ class PlanBuilder(Transformer_NonRecursive[Token, Any]):
 
     def start(self, meta: Meta, *statements: Any) -> list[Any]:
         return list(statements)
+
+
+@dataclass(frozen=True, slots=True)
+class _Against:
+    """The target of ``against``, marked so the tiers method can tell it from the rows."""
+
+    expr: ast.Expr
+
+
+_CLIFFS: Final = object()
 
 
 def _has_cjk(text: str) -> bool:

@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 from typing import Final, Literal
 
 from incentive._types import Unit
@@ -26,6 +27,9 @@ from incentive.money import ROUNDING_MODES, RoundingMode, minor_unit
 _FIELD_UNITS: Final[dict[str, Unit]] = {
     "money": "money",
     "signed_money": "money",
+    "positive_money": "money",
+    "positive_number": "number",
+    "positive_count": "count",
     "percent": "ratio",
     "number": "number",
     "count": "count",
@@ -123,12 +127,17 @@ class _Report:
     references: dict[ast.Expr, Reference] = field(default_factory=dict)
     measure_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
     in_progress: set[str] = field(default_factory=set)
+    #: the values each measure can take, from declared ranges (see `_range`)
+    measure_ranges: dict[str, tuple[Fraction | None, Fraction | None]] = field(default_factory=dict)
     participant_id_field: str = "id"
     #: record kinds declared with errors already reported; uses of them stay quiet
     broken_kinds: set[str] = field(default_factory=set)
 
     def error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(code, "error", message, span, hint))
+
+    def warning(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(code, "warning", message, span, hint))
 
 
 # ---- pass: header --------------------------------------------------------------------
@@ -1124,6 +1133,295 @@ def check_caps(plan: ast.Plan, report: _Report) -> None:
                     )
 
 
+# ---- warnings: what a plan probably does not mean ---------------------------------------
+Range = tuple[Fraction | None, Fraction | None]
+_ANY: Final[Range] = (None, None)
+_ZERO_UP: Final[Range] = (Fraction(0), None)
+#: A declared `positive` field: above zero (the least value any input can have).
+_ABOVE_ZERO: Final[Range] = (Fraction(1, 10**60), None)
+
+
+def _field_range(decl: ast.FieldDecl) -> Range:
+    if decl.kind == "score" and decl.low is not None and decl.high is not None:
+        return Fraction(decl.low), Fraction(decl.high)
+    if decl.kind in ("positive_money", "positive_count", "positive_number"):
+        return _ABOVE_ZERO
+    if decl.kind in ("money", "count"):
+        return _ZERO_UP
+    return _ANY
+
+
+def _add(a: Fraction | None, b: Fraction | None) -> Fraction | None:
+    return None if a is None or b is None else a + b
+
+
+def _range(node: ast.Expr, report: _Report) -> Range:
+    """The values an expression can take, from declared ranges; None means unbounded."""
+    if isinstance(node, ast.Number | ast.Percent):
+        return Fraction(node.value), Fraction(node.value)
+    ref = report.references.get(node)
+    if ref is not None:
+        if ref.kind == "participant_field" and ref.name in report.participant_fields:
+            return _field_range(report.participant_fields[ref.name])
+        if ref.kind == "record_field" and ref.record_kind in report.record_kinds:
+            return _field_range(report.record_kinds[ref.record_kind].fields[ref.name])
+        if ref.kind == "measure":
+            return report.measure_ranges.get(ref.name, _ANY)
+        return _ANY
+    if isinstance(node, ast.Negate):
+        low, high = _range(node.operand, report)
+        return (None if high is None else -high), (None if low is None else -low)
+    if isinstance(node, ast.Arithmetic):
+        (a, b), (c, d) = _range(node.left, report), _range(node.right, report)
+        if node.op == "+":
+            return _add(a, c), _add(b, d)
+        if node.op == "-":
+            return _add(a, None if d is None else -d), _add(b, None if c is None else -c)
+        if node.op == "*" and a is not None and c is not None and a >= 0 and c >= 0:
+            return a * c, (None if b is None or d is None else b * d)
+        if node.op == "/" and a is not None and a >= 0 and c is not None and c > 0:
+            return (Fraction(0) if d is None else a / d), (None if b is None else b / c)
+        return _ANY
+    if isinstance(node, ast.Bound):
+        (a, b), (c, d) = _range(node.operand, report), _range(node.limit, report)
+        if node.kind == "cap":
+            high = b if d is None else (d if b is None else min(b, d))
+            return (None if a is None or c is None else min(a, c)), high
+        low = a if c is None else (c if a is None else max(a, c))
+        return low, (None if b is None or d is None else max(b, d))
+    if isinstance(node, ast.Scorecard):
+        least: Fraction | None = Fraction(0)
+        most: Fraction | None = Fraction(0)
+        for item in node.items:
+            item_low, item_high = _range(item.measure, report)
+            weight = Fraction(item.weight)
+            least = _add(least, None if item_low is None else item_low * weight)
+            most = _add(most, None if item_high is None else item_high * weight)
+        return least, most
+    if isinstance(node, ast.Aggregate):
+        if node.function in ("count", "count_distinct"):
+            return _ZERO_UP
+        kind = report.record_kinds.get(node.kind)
+        if kind is None or node.field is None or node.field not in kind.fields:
+            return _ANY
+        low, _high = _field_range(kind.fields[node.field])
+        return (low, None) if node.function == "sum" else _field_range(kind.fields[node.field])
+    return _ANY
+
+
+def _never(op: str, left: Range, right: Range) -> bool:
+    """True when ``left op right`` cannot hold for any values in the ranges."""
+    (a, b), (c, d) = left, right
+    if op in (">", ">=") and b is not None and c is not None:
+        return b < c or (op == ">" and b == c)
+    if op in ("<", "<=") and a is not None and d is not None:
+        return a > d or (op == "<" and a == d)
+    if op == "=" and None not in (a, b, c, d):
+        return b < c or d < a  # type: ignore[operator]  # all four are known here
+    return False
+
+
+def check_ranges(plan: ast.Plan, report: _Report) -> None:
+    """Work out each measure's range once, in dependency order (no recursion, no repeats)."""
+    for name in report.measure_order:
+        report.measure_ranges[name] = _range(report.measures[name].expr, report)
+
+
+def check_conditions(plan: ast.Plan, report: _Report) -> None:
+    """W503: a comparison that declared ranges make impossible (a gate that never opens)."""
+    roots = [m.expr for m in plan.measures] + [c.body for c in plan.components]
+    roots += [m.expr for c in plan.components for m in c.modifiers]
+    for root in roots:
+        for node in walk(root):
+            if not isinstance(node, ast.Compare):
+                continue
+            left, right = _range(node.left, report), _range(node.right, report)
+            if _never(node.op, left, right):
+                report.warning(
+                    "W503",
+                    f"'{_source(report, node.span)}' can never hold: "
+                    f"{_describe(node.left, left, report)}",
+                    node.span,
+                    hint="compare within the declared range, or fix the range",
+                )
+
+
+def _describe(node: ast.Expr, bounds: Range, report: _Report) -> str:
+    low, high = bounds
+    name = _source(report, node.span)
+    shown = [f"{Decimal(v.numerator) / Decimal(v.denominator):f}" if v is not None else "…"
+             for v in (low, high)]  # fmt: skip
+    return f"'{name}' lies between {shown[0]} and {shown[1]}"
+
+
+def _source(report: _Report, span: Span) -> str:
+    line = report.plan.source.splitlines()[span.line - 1]
+    end = span.end_column if span.end_line == span.line else len(line) + 1
+    return line[span.column - 1 : end - 1]
+
+
+def check_caps_bind(plan: ast.Plan, report: _Report) -> None:
+    """W504: a component cap at or above the most the component can pay never binds."""
+    for component in plan.components:
+        if any(m.kind in ("floor", "multiplier") for m in component.modifiers):
+            continue
+        _low, high = _range(component.body, report)
+        for modifier in component.modifiers:
+            if modifier.kind != "cap" or high is None:
+                continue
+            _cap_low, cap = _range(modifier.expr, report)
+            if cap is not None and cap >= high:
+                most = Decimal(high.numerator) / Decimal(high.denominator)
+                report.warning(
+                    "W504",
+                    f"the cap of component '{component.name}' can never bind: it pays at most "
+                    f"{most:,.2f} {report.currency}",
+                    modifier.expr.span,
+                    hint="lower the cap to where it should bite, or remove it",
+                )
+
+
+def check_tier_shapes(plan: ast.Plan, report: _Report) -> None:
+    """W501: falling rates not declared 'decelerating'; W502: each retroactive cliff."""
+    for component in plan.components:
+        for node in walk(component.body):
+            if isinstance(node, ast.Tiers) and len(node.rows) > 1:
+                _tier_shape(node, report)
+
+
+def _tier_shape(node: ast.Tiers, report: _Report) -> None:
+    rows = node.rows
+    for before, row in itertools.pairwise(rows):
+        if row.rate < before.rate and not node.decelerating:
+            report.warning(
+                "W501",
+                f"the rate falls from {before.rate_text} to {row.rate_text} at {row.lower_text}",
+                row.span,
+                hint=f"if a lower rate is meant, write '{node.mode} decelerating tiers'",
+            )
+    if node.mode != "retroactive" or node.accepting_cliffs:
+        return
+    measure = _source(report, node.measure.span)
+    for before, row in itertools.pairwise(rows):
+        if row.rate <= before.rate:
+            continue
+        jump = row.lower * (row.rate - before.rate)
+        if node.against is not None:
+            target = _source(report, node.against.span)
+            share = f"{(jump * 100).normalize():f}%"
+            example = f"{jump * 100000:,.2f} {report.currency} on a {target} of 100,000.00"
+            amount = f"{share} of {target} more ({example})"
+            where = f"{row.lower_text} of {target}"
+        elif row.rate_is_percent:
+            amount = f"{jump:,.2f} {report.currency} more"
+            where = row.lower_text
+        else:
+            amount = f"{jump:,.2f} more on the units already reached"
+            where = row.lower_text
+        report.warning(
+            "W502",
+            f"cliff at {where}: the rate on the whole {measure} jumps from {before.rate_text} "
+            f"to {row.rate_text}, so one more unit pays {amount}",
+            row.span,
+            hint="use marginal tiers, or write 'accepting cliffs' before the ':' if the jump "
+            "is meant",
+        )
+
+
+def check_divisors(plan: ast.Plan, report: _Report) -> None:
+    """W505: a division by a field or measure that can be zero, with no rule for it."""
+    roots = [m.expr for m in plan.measures] + [c.body for c in plan.components]
+    roots += [m.expr for c in plan.components for m in c.modifiers]
+    for root in roots:
+        guarded: set[str] = set()
+        for node in walk(root):
+            if isinstance(node, ast.IfThenElse):
+                guarded |= _guarded_names(node.condition)
+            if not (isinstance(node, ast.Arithmetic) and node.op == "/"):
+                continue
+            low, _high = _range(node.right, report)
+            if low is not None and low > 0:
+                continue
+            divisor = _source(report, node.right.span)
+            if isinstance(node.right, ast.Number | ast.Percent) or divisor in guarded:
+                continue
+            report.warning(
+                "W505",
+                f"'{divisor}' can be zero, and '{_source(report, node.span)}' has no rule "
+                "for that case",
+                node.right.span,
+                hint=f"declare the field 'positive' (e.g. {divisor} positive money), or write "
+                f"if {divisor} > 0 then … else …",
+            )
+
+
+def _guarded_names(condition: ast.Expr) -> set[str]:
+    names = set()
+    for node in walk(condition):
+        if (
+            isinstance(node, ast.Compare)
+            and node.op in (">", "!=")
+            and isinstance(node.left, ast.Name)
+            and isinstance(node.right, ast.Number)
+            and node.right.value == 0
+        ):
+            names.add(node.left.name)
+    return names
+
+
+def check_unused(plan: ast.Plan, report: _Report) -> None:
+    """W506: declared fields and defined measures nothing reads; W507: shadowed names."""
+    used = {(ref.kind, ref.record_kind, ref.name) for ref in report.references.values()}
+    for name, decl in report.participant_fields.items():
+        if decl.kind != "id" and ("participant_field", None, name) not in used:
+            report.warning(
+                "W506",
+                f"participant field '{name}' is declared but never used",
+                decl.span,
+                hint="use it, or remove it from the participant fields",
+            )
+    for kind in report.record_kinds.values():
+        for name, decl in kind.fields.items():
+            if name in (kind.id_field, kind.participant_field):
+                continue
+            if ("record_field", kind.name, name) not in used and not _aggregated(
+                plan, kind.name, name
+            ):
+                report.warning(
+                    "W506",
+                    f"field '{name}' of '{kind.name}' records is declared but never used",
+                    decl.span,
+                    hint=f"use it, or remove it from the '{kind.name}' fields",
+                )
+            if name in report.participant_fields or name in report.measures:
+                other = "participant field" if name in report.participant_fields else "measure"
+                report.warning(
+                    "W507",
+                    f"inside filters on '{kind.name}' records, '{name}' is the record's field "
+                    f"and hides the {other} of the same name",
+                    decl.span,
+                    hint=f"rename one of them, e.g. '{kind.name}_{name}'",
+                )
+    for name, measure in report.measures.items():
+        if ("measure", None, name) not in used:
+            report.warning(
+                "W506",
+                f"measure '{name}' is defined but never used",
+                measure.span,
+                hint="use it in a component, or remove it",
+            )
+
+
+def _aggregated(plan: ast.Plan, kind: str, field: str) -> bool:
+    roots = [m.expr for m in plan.measures] + [c.body for c in plan.components]
+    roots += [m.expr for c in plan.components for m in c.modifiers]
+    return any(
+        isinstance(node, ast.Aggregate) and node.kind == kind and node.field == field
+        for root in roots
+        for node in walk(root)
+    )
+
+
 PASSES: Final[tuple[Callable[[ast.Plan, _Report], None], ...]] = (
     check_header,
     check_identifiers,
@@ -1132,6 +1430,12 @@ PASSES: Final[tuple[Callable[[ast.Plan, _Report], None], ...]] = (
     check_expressions,
     check_cycles,
     check_caps,
+    check_tier_shapes,
+    check_ranges,
+    check_conditions,
+    check_caps_bind,
+    check_divisors,
+    check_unused,
 )
 
 

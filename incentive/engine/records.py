@@ -182,7 +182,26 @@ def _required_text(value: Any) -> str:
     return text
 
 
+def _positive(parse: Callable[[Any], Decimal]) -> Callable[[Any], Decimal]:
+    def positive(value: Any) -> Decimal:
+        number = parse(value)
+        if number <= 0:
+            raise _FieldProblem("is not greater than zero, as the field's declaration requires")
+        return number
+
+    return positive
+
+
+_POSITIVE: Final[dict[str, Callable[[Any], Decimal]]] = {
+    "positive_money": _positive(_as_decimal),
+    "positive_number": _positive(_as_decimal),
+    "positive_count": _positive(_count),
+}
+
+
 def _parser(decl: ast.FieldDecl) -> Callable[[Any], Any]:
+    if decl.kind in _POSITIVE:
+        return _POSITIVE[decl.kind]
     if decl.kind == "money":
         return _money
     if decl.kind in ("signed_money", "number"):

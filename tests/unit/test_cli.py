@@ -51,7 +51,7 @@ def test_run_formats(fmt: str, capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     if fmt == "json":
         data = json.loads(out)
-        assert data["total"] == "182780.05"
+        assert data["total"] == "181880.05"
         assert data["records"]["read"] == 13
     elif fmt == "csv":
         assert out.splitlines()[0] == "participant_id,name,base,commission,bonus,total"
@@ -114,3 +114,23 @@ def test_the_installed_command_never_shows_a_traceback(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert "not valid UTF-8" in done.stderr
+
+
+def test_check_shows_warnings_and_strict_fails_on_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = tmp_path / "warn.rules"
+    plan.write_text(
+        'plan "w"\ncurrency CNY\nperiod 2026-07-01 to 2026-09-30\n'
+        "participant fields: base money, region text\ncomponent c = base * 3\n",
+        encoding="utf-8",
+    )
+    assert main(["check", str(plan)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("ok with 1 warning")
+    assert "warning[W506]" in captured.err
+    assert main(["check", str(plan), "--strict"]) == 1
+    assert main(["check", str(plan), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is True
+    assert [d["code"] for d in report["diagnostics"]] == ["W506"]

@@ -17,7 +17,7 @@ FIELDS = (
 def _codes(text: str) -> list[str]:
     with pytest.raises(PlanCheckError) as info:
         incentive.load_plan(HEADER + FIELDS + text, filename="t.rules")
-    return [d.code for d in info.value.diagnostics]
+    return [d.code for d in info.value.errors]
 
 
 def test_all_problems_are_reported_at_once_in_order() -> None:
@@ -206,7 +206,7 @@ def test_units_that_cannot_be_meant_are_refused(
 ) -> None:
     with pytest.raises(PlanCheckError) as info:
         incentive.load_plan(HEADER + FIELDS + component, filename="t.rules")
-    [diagnostic] = info.value.diagnostics
+    [diagnostic] = info.value.errors
     assert message in diagnostic.message
     assert diagnostic.span.column == column
     assert diagnostic.hint is not None
@@ -216,4 +216,4 @@ def test_units_that_cannot_be_meant_are_refused(
 def test_an_unknown_name_is_reported_once_without_follow_on_errors() -> None:
     with pytest.raises(PlanCheckError) as info:
         incentive.load_plan(HEADER + FIELDS + "component c = revnue * 5% + 1", filename="t")
-    assert [d.code for d in info.value.diagnostics] == ["P201"]
+    assert [d.code for d in info.value.errors] == ["P201"]

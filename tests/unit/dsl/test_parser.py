@@ -107,4 +107,4 @@ def test_python_attributes_are_unknown_names_not_attributes() -> None:
     )
     with pytest.raises(incentive.PlanCheckError) as info:
         incentive.load_plan(text, filename="t.rules")
-    assert [d.code for d in info.value.diagnostics] == ["P203"]
+    assert [d.code for d in info.value.errors] == ["P203"]

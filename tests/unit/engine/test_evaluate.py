@@ -147,3 +147,26 @@ def test_records_outside_filters_are_excluded_with_the_condition() -> None:
     assert isinstance(step, AggregateStep)
     reasons = {e.record_id: (e.condition, e.in_period) for e in step.excluded}
     assert reasons == {"D-1": ("closed_on in period", "after"), "D-2": ('status = "won"', None)}
+
+
+def test_skip_invalid_leaves_a_participant_the_plan_cannot_evaluate_unpaid() -> None:
+    plan = incentive.load_plan(HEADER + "component c = attainment * 100", filename="t.rules")
+    people = [
+        {"id": "R-1", "quota": "0", "base": "1", "csat": "1"},
+        {"id": "R-2", "quota": "100", "base": "1", "csat": "1"},
+    ]
+    deals = [
+        {"deal_id": "D-1", "owner": "R-1", "amount": "5", "closed_on": "2026-08-01",
+         "status": "won", "region": "east"},
+        {"deal_id": "D-2", "owner": "R-2", "amount": "50", "closed_on": "2026-08-01",
+         "status": "won", "region": "east"},
+    ]  # fmt: skip
+    result = incentive.evaluate(plan, people, {"deal": deals}, skip_invalid=True)
+    assert [p.participant_id for p in result.participants] == ["R-2"]
+    assert len(result.unpaid) == 1
+    assert "participant 'R-1'" in result.unpaid[0]
+    assert "error[E601]" in result.unpaid[0]
+    assert [(d.record_id, d.status) for d in result.dispositions] == [
+        ("D-1", "rejected"),
+        ("D-2", "counted"),
+    ]
