@@ -21,6 +21,7 @@ import sys
 import time
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 HERE = Path(__file__).resolve().parent
 PLAN = HERE / "ae_q3_v1.rules"
@@ -144,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         runs["incentive"].append(_child(child + (["--dump", str(ours_dump)] if dump else [])))
 
     def median(impl: str, key: str) -> float:
-        return statistics.median(float(str(r[key])) for r in runs[impl])
+        # Seconds and megabytes as the child processes reported them in JSON.
+        return statistics.median(cast(float, r[key]) for r in runs[impl])
 
     base_total, ours_total = median("baseline", "total_s"), median("incentive", "total_s")
     compared, mismatches, base_mismatches = _compare(ours_dump, theirs_dump, data / "reps.csv")

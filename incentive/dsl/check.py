@@ -278,8 +278,7 @@ def check_identifiers(plan: ast.Plan, report: _Report) -> None:
         *((m.name, m.span) for m in plan.measures),
         *((c.name, c.span) for c in plan.components),
     ]
-    roots = [m.expr for m in plan.measures] + [c.body for c in plan.components]
-    roots += [m.expr for c in plan.components for m in c.modifiers]
+    roots = _roots(plan)
     for root in roots:
         for node in walk(root):
             if isinstance(node, ast.Name):
@@ -1080,6 +1079,12 @@ def _measure_names(node: ast.Expr, report: _Report) -> Iterator[str]:
             yield ref.name
 
 
+def _roots(plan: ast.Plan) -> list[ast.Expr]:
+    """Every top-level expression of a plan: measures, component bodies, modifiers."""
+    roots = [m.expr for m in plan.measures] + [c.body for c in plan.components]
+    return roots + [m.expr for c in plan.components for m in c.modifiers]
+
+
 def walk(node: ast.Expr) -> Iterator[ast.Expr]:
     """Every expression node under ``node``, itself first, without recursion limits."""
     stack: list[ast.Expr] = [node]
@@ -1229,8 +1234,7 @@ def check_ranges(plan: ast.Plan, report: _Report) -> None:
 
 def check_conditions(plan: ast.Plan, report: _Report) -> None:
     """W503: a comparison that declared ranges make impossible (a gate that never opens)."""
-    roots = [m.expr for m in plan.measures] + [c.body for c in plan.components]
-    roots += [m.expr for c in plan.components for m in c.modifiers]
+    roots = _roots(plan)
     for root in roots:
         for node in walk(root):
             if not isinstance(node, ast.Compare):
@@ -1330,8 +1334,7 @@ def _tier_shape(node: ast.Tiers, report: _Report) -> None:
 
 def check_divisors(plan: ast.Plan, report: _Report) -> None:
     """W505: a division by a field or measure that can be zero, with no rule for it."""
-    roots = [m.expr for m in plan.measures] + [c.body for c in plan.components]
-    roots += [m.expr for c in plan.components for m in c.modifiers]
+    roots = _roots(plan)
     for root in roots:
         guarded: set[str] = set()
         for node in walk(root):
@@ -1413,8 +1416,7 @@ def check_unused(plan: ast.Plan, report: _Report) -> None:
 
 
 def _aggregated(plan: ast.Plan, kind: str, field: str) -> bool:
-    roots = [m.expr for m in plan.measures] + [c.body for c in plan.components]
-    roots += [m.expr for c in plan.components for m in c.modifiers]
+    roots = _roots(plan)
     return any(
         isinstance(node, ast.Aggregate) and node.kind == kind and node.field == field
         for root in roots
