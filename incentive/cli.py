@@ -140,7 +140,8 @@ def _sources(
 
 def _stems(kind: str) -> list[str]:
     """File names that hold a record kind: deal → deals, opportunity → opportunities."""
-    plural = kind[:-1] + "ies" if kind.endswith("y") else kind + "s"
+    consonant_y = kind.endswith("y") and kind[-2:-1] not in ("a", "e", "i", "o", "u")
+    plural = kind[:-1] + "ies" if consonant_y else kind + "s"
     return [plural, kind, kind + "es"]
 
 

@@ -127,6 +127,8 @@ class _Report:
     references: dict[ast.Expr, Reference] = field(default_factory=dict)
     measure_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
     in_progress: set[str] = field(default_factory=set)
+    #: amount × score products not (yet) divided back into an amount
+    score_products: dict[ast.Expr, ast.Expr] = field(default_factory=dict)
     #: the values each measure can take, from declared ranges (see `_range`)
     measure_ranges: dict[str, tuple[Fraction | None, Fraction | None]] = field(default_factory=dict)
     participant_id_field: str = "id"
@@ -388,7 +390,7 @@ def _check_field(decl: ast.FieldDecl, report: _Report) -> None:
         decl.kind == "score"
         and decl.low is not None
         and decl.high is not None
-        and decl.low >= decl.high
+        and decl.low > decl.high
     ):
         report.error(
             "P306",
@@ -459,6 +461,13 @@ def check_expressions(plan: ast.Plan, report: _Report) -> None:
                     modifier.expr.span,
                     hint="write the amount, e.g. capped at 20000",
                 )
+            elif modifier.kind == "multiplier" and unit in ("score", "count"):
+                report.error(
+                    "P204",
+                    f"'multiplied by' needs a factor, not {_a(unit)}",
+                    modifier.expr.span,
+                    hint=_CONVERSIONS[unit],
+                )
             elif modifier.kind == "multiplier" and unit == "money":
                 report.error(
                     "P204",
@@ -466,6 +475,7 @@ def check_expressions(plan: ast.Plan, report: _Report) -> None:
                     modifier.expr.span,
                     hint="multiply by a number or a percentage, e.g. multiplied by 1.2",
                 )
+    _report_score_products(report)
 
 
 #: Modifiers as the plan spells them, for messages.
@@ -477,7 +487,20 @@ _MODIFIER_WORDS: Final[dict[str, str]] = {
 }
 
 
+def _report_score_products(report: _Report) -> None:
+    for score in report.score_products.values():
+        report.error(
+            "P204",
+            "cannot multiply an amount by a score",
+            score.span,
+            hint=_CONVERSIONS["score"],
+        )
+    report.score_products.clear()
+
+
 def _a(unit: str) -> str:
+    if unit == "unknown":
+        return "a value of unknown kind"
     words = {
         "bool": "a condition",
         "text": "a text",
@@ -531,7 +554,7 @@ def _infer_node(node: ast.Expr, report: _Report, scope: _Scope, expected: Unit |
         _adopt(node.right, left, report)
         if "unknown" in (left, right):
             return "bool"
-        if _plain_number_beside_share(node.left, left, node.right, right, report):
+        if _mismatch(node.left, left, node.right, right, report):
             return "bool"
         if {left, right} == {"money", "ratio"}:
             report.error(
@@ -564,7 +587,7 @@ def _infer_node(node: ast.Expr, report: _Report, scope: _Scope, expected: Unit |
         return "bool"
     if isinstance(node, ast.InPeriod):
         unit = _infer(node.operand, report, scope, None)
-        if unit != "date":
+        if unit not in ("date", "unknown"):
             report.error(
                 "P204",
                 f"'in period' needs a date, not {_a(unit)}",
@@ -591,7 +614,17 @@ def _infer_node(node: ast.Expr, report: _Report, scope: _Scope, expected: Unit |
         limit = _infer(node.limit, report, scope, unit)
         _require_numeric(node.operand, unit, report, f"'{_MODIFIER_WORDS[node.kind]}'")
         _require_numeric(node.limit, limit, report, f"'{_MODIFIER_WORDS[node.kind]}'")
-        _plain_number_beside_share(node.operand, unit, node.limit, limit, report)
+        limit = report.units[node.limit]
+        if "money" in (unit, limit) and unit != limit and "unknown" not in (unit, limit):
+            report.error(
+                "P204",
+                f"'{_MODIFIER_WORDS[node.kind]}' sets {_a(unit)} against {_a(limit)}",
+                node.limit.span,
+                hint="cap an amount at an amount, a share at a percentage",
+            )
+            return "unknown"
+        if _mismatch(node.operand, unit, node.limit, limit, report):
+            return "unknown"
         return unit
     if isinstance(node, ast.Call):
         units = [_infer(arg, report, scope, expected) for arg in node.args]
@@ -600,6 +633,22 @@ def _infer_node(node: ast.Expr, report: _Report, scope: _Scope, expected: Unit |
         chosen: Unit = next((u for u in units if u != "number"), "number")
         for arg in node.args:
             _adopt(arg, chosen, report)
+        first = node.args[0]
+        for arg in node.args[1:]:
+            one, other = report.units[first], report.units[arg]
+            if one == other or "unknown" in (one, other):
+                continue
+            if "money" in (one, other):
+                report.error(
+                    "P204",
+                    f"'{node.function}' cannot choose between an amount and "
+                    f"{_a(other if one == 'money' else one)}",
+                    arg.span,
+                    hint="give it amounts only (a plain number beside an amount is an amount)",
+                )
+                return "unknown"
+            if _mismatch(first, one, arg, other, report):
+                return "unknown"
         return chosen
     if isinstance(node, ast.IfThenElse):
         _require_bool(node.condition, _infer(node.condition, report, scope, None), report, "'if'")
@@ -607,6 +656,20 @@ def _infer_node(node: ast.Expr, report: _Report, scope: _Scope, expected: Unit |
         otherwise = _infer(node.otherwise, report, scope, expected)
         _adopt(node.then, otherwise, report)
         _adopt(node.otherwise, then, report)
+        then, otherwise = report.units[node.then], report.units[node.otherwise]
+        mixed = then != otherwise and "unknown" not in (then, otherwise)
+        if mixed and "money" in (then, otherwise):
+            culprit = node.otherwise if then == "money" else node.then
+            report.error(
+                "P204",
+                "one branch gives an amount and the other "
+                f"{_a(otherwise if then == 'money' else then)}",
+                culprit.span,
+                hint="make both branches amounts (a plain 0 is fine)",
+            )
+            return "unknown"
+        if mixed and _mismatch(node.then, then, node.otherwise, otherwise, report):
+            return "unknown"
         return then if then != "number" else otherwise
     if isinstance(node, ast.Aggregate):
         return _infer_aggregate(node, report, scope)
@@ -656,6 +719,10 @@ def _infer_arithmetic(
                 "then multiply an amount by that share",
             )
             return "money"
+        if "money" in (left, right) and "score" in (left, right):
+            # Fine when divided right after (revenue * csat / 100); reported otherwise.
+            report.score_products[node] = node.right if left == "money" else node.left
+            return "money"
         if "money" in (left, right):
             return "money"
         if expected == "money":
@@ -671,6 +738,8 @@ def _infer_arithmetic(
             if "ratio" in (left, right) and "number" in (left, right)
             else (left if right in ("number", "count") and left != "count" else "number")
         )
+    if left == "money" and right in ("number", "count"):
+        report.score_products.pop(node.left, None)
     if left == "money":
         return "ratio" if right == "money" else "money"
     if right == "money" and left in _NUMERIC:
@@ -686,6 +755,34 @@ def _infer_arithmetic(
     return "ratio" if left == right else left
 
 
+#: Kinds of value that may stand side by side (added, compared, capped, chosen between):
+#: the same kind, or a plain number beside a score or a count (csat >= 80, visits + 1).
+def _mismatch(
+    left: ast.Expr, left_unit: Unit, right: ast.Expr, right_unit: Unit, report: _Report
+) -> bool:
+    """Report values of kinds that cannot be meant together; True when reported."""
+    units = {left_unit, right_unit}
+    if "unknown" in units or not units <= _NUMERIC or len(units) == 1:
+        return False
+    if _plain_number_beside_share(left, left_unit, right, right_unit, report):
+        return True
+    if units <= {"score", "count", "number"} or units == {"ratio", "number"}:
+        return False  # plain numbers beside scores, counts, or a computed number
+    if "money" in units:
+        return False  # reported where amounts meet (arithmetic and comparison rules)
+    other, unit = (right, right_unit) if left_unit == "ratio" else (left, left_unit)
+    shown = _a(left_unit), _a(right_unit)
+    report.error(
+        "P204",
+        f"{shown[0]} and {shown[1]} cannot be set side by side",
+        other.span,
+        hint=_CONVERSIONS.get(unit, "use values of the same kind")
+        if "ratio" in units
+        else "use values of the same kind",
+    )
+    return True
+
+
 def _plain_number_beside_share(
     left: ast.Expr, left_unit: Unit, right: ast.Expr, right_unit: Unit, report: _Report
 ) -> bool:
@@ -693,11 +790,16 @@ def _plain_number_beside_share(
     for share_unit, number in ((left_unit, right), (right_unit, left)):
         if share_unit == "ratio" and isinstance(number, ast.Number):
             percent = f"{(number.value * 100).normalize():f}%"
+            hint = (
+                f"write {percent} (the plain number {number.text} is {percent})"
+                if number.value < 2
+                else f"write {number.text}% (the plain number {number.text} means {percent})"
+            )
             report.error(
                 "P204",
                 f"a percentage is compared with the plain number {number.text}",
                 number.span,
-                hint=f"write {number.text}% (the plain number {number.text} means {percent})",
+                hint=hint,
             )
             return True
     return False
@@ -867,12 +969,13 @@ def _check_scorecard(node: ast.Scorecard, report: _Report, scope: _Scope) -> Non
     for item in node.items:
         unit = _infer(item.measure, report, scope, None)
         _require_numeric(item.measure, unit, report, "a scorecard item")
-        if unit == "money":
+        if unit in ("money", "score", "count"):
             report.error(
                 "P204",
-                "a scorecard item must be a share, not an amount",
+                f"a scorecard item must be a share, not {_a(unit)}",
                 item.measure.span,
-                hint="divide it by its target, e.g. revenue / quota",
+                hint="divide it by its target or its highest value, e.g. revenue / quota or "
+                "csat / 100",
             )
         total += item.weight
     if total != 1:
@@ -1209,8 +1312,28 @@ def _range(node: ast.Expr, report: _Report) -> Range:
         kind = report.record_kinds.get(node.kind)
         if kind is None or node.field is None or node.field not in kind.fields:
             return _ANY
-        low, _high = _field_range(kind.fields[node.field])
-        return (low, None) if node.function == "sum" else _field_range(kind.fields[node.field])
+        # Over no records every aggregate is 0, so 0 is always a possible value.
+        low, high = _field_range(kind.fields[node.field])
+        if node.function == "sum":
+            return (Fraction(0), None) if low is not None and low >= 0 else _ANY
+        return (None if low is None else min(low, Fraction(0))), (
+            None if high is None else max(high, Fraction(0))
+        )
+    if isinstance(node, ast.Call):
+        ranges = [_range(arg, report) for arg in node.args]
+        lows, highs = [r[0] for r in ranges], [r[1] for r in ranges]
+        if node.function == "max":
+            known = [v for v in lows if v is not None]
+            top = None if None in highs else max(v for v in highs if v is not None)
+            return (max(known) if known else None), top
+        known = [v for v in highs if v is not None]
+        bottom = None if None in lows else min(v for v in lows if v is not None)
+        return bottom, (min(known) if known else None)
+    if isinstance(node, ast.IfThenElse):
+        (a, b), (c, d) = _range(node.then, report), _range(node.otherwise, report)
+        return (None if a is None or c is None else min(a, c)), (
+            None if b is None or d is None else max(b, d)
+        )
     return _ANY
 
 
@@ -1241,10 +1364,11 @@ def check_conditions(plan: ast.Plan, report: _Report) -> None:
                 continue
             left, right = _range(node.left, report), _range(node.right, report)
             if _never(node.op, left, right):
+                varies = (node.left, left) if left[0] != left[1] else (node.right, right)
                 report.warning(
                     "W503",
                     f"'{_source(report, node.span)}' can never hold: "
-                    f"{_describe(node.left, left, report)}",
+                    f"{_describe(varies[0], varies[1], report)}",
                     node.span,
                     hint="compare within the declared range, or fix the range",
                 )
@@ -1273,7 +1397,7 @@ def check_caps_bind(plan: ast.Plan, report: _Report) -> None:
         for modifier in component.modifiers:
             if modifier.kind != "cap" or high is None:
                 continue
-            _cap_low, cap = _range(modifier.expr, report)
+            cap, _cap_high = _range(modifier.expr, report)
             if cap is not None and cap >= high:
                 most = Decimal(high.numerator) / Decimal(high.denominator)
                 report.warning(
@@ -1333,43 +1457,92 @@ def _tier_shape(node: ast.Tiers, report: _Report) -> None:
 
 
 def check_divisors(plan: ast.Plan, report: _Report) -> None:
-    """W505: a division by a field or measure that can be zero, with no rule for it."""
-    roots = _roots(plan)
-    for root in roots:
-        guarded: set[str] = set()
-        for node in walk(root):
+    """W505: a division by a field or measure that can be zero, with no rule for it.
+
+    A division is safe when its divisor is a nonzero number, a value whose declared range
+    excludes zero (a `positive` field, `max(quota, 1)`), or inside the branch of an `if`
+    whose condition says the divisor is not zero (`if quota > 0 then … / quota else …`).
+    """
+    for root in _roots(plan):
+        stack: list[tuple[ast.Expr, frozenset[str]]] = [(root, frozenset())]
+        while stack:
+            node, guarded = stack.pop()
             if isinstance(node, ast.IfThenElse):
-                guarded |= _guarded_names(node.condition)
-            if not (isinstance(node, ast.Arithmetic) and node.op == "/"):
+                nonzero, zero = _guards(node.condition)
+                stack += [
+                    (node.condition, guarded),
+                    (node.then, guarded | nonzero),
+                    (node.otherwise, guarded | zero),
+                ]
                 continue
-            low, _high = _range(node.right, report)
-            if low is not None and low > 0:
-                continue
-            divisor = _source(report, node.right.span)
-            if isinstance(node.right, ast.Number | ast.Percent) or divisor in guarded:
-                continue
-            report.warning(
-                "W505",
-                f"'{divisor}' can be zero, and '{_source(report, node.span)}' has no rule "
-                "for that case",
-                node.right.span,
-                hint=f"declare the field 'positive' (e.g. {divisor} positive money), or write "
-                f"if {divisor} > 0 then … else …",
-            )
+            stack += [(child, guarded) for child in _children(node)]
+            if isinstance(node, ast.Arithmetic) and node.op == "/":
+                _check_divisor(node, guarded, report)
 
 
-def _guarded_names(condition: ast.Expr) -> set[str]:
-    names = set()
-    for node in walk(condition):
-        if (
-            isinstance(node, ast.Compare)
-            and node.op in (">", "!=")
-            and isinstance(node.left, ast.Name)
-            and isinstance(node.right, ast.Number)
-            and node.right.value == 0
-        ):
-            names.add(node.left.name)
-    return names
+def _check_divisor(node: ast.Arithmetic, guarded: frozenset[str], report: _Report) -> None:
+    low, high = _range(node.right, report)
+    divisor = _source(report, node.right.span)
+    if (low is not None and low > 0) or (high is not None and high < 0) or divisor in guarded:
+        return
+    if low == high == 0:
+        report.warning(
+            "W505",
+            f"'{_source(report, node.span)}' divides by zero",
+            node.right.span,
+            hint="divide by something that is not zero",
+        )
+        return
+    decl = report.participant_fields.get(divisor)
+    if decl is not None and decl.kind in ("money", "signed_money", "number", "count"):
+        declared = {"count": "count", "number": "number"}.get(decl.kind, "money")
+        hint = (
+            f"declare the field 'positive' ({divisor} positive {declared}), or write "
+            f"if {divisor} > 0 then … else …"
+        )
+    else:
+        hint = f"write if {divisor} > 0 then … else …, or divide by a field declared positive"
+    report.warning(
+        "W505",
+        f"'{divisor}' can be zero, and '{_source(report, node.span)}' has no rule for that case",
+        node.right.span,
+        hint=hint,
+    )
+
+
+def _guards(condition: ast.Expr) -> tuple[frozenset[str], frozenset[str]]:
+    """Names a condition proves nonzero when it holds, and those it proves when it fails."""
+    if isinstance(condition, ast.Not):
+        nonzero, zero = _guards(condition.operand)
+        return zero, nonzero
+    if isinstance(condition, ast.Logic):
+        left, right = _guards(condition.left), _guards(condition.right)
+        if condition.op == "and":
+            return left[0] | right[0], frozenset()
+        return frozenset(), left[1] | right[1]
+    if not isinstance(condition, ast.Compare):
+        return frozenset(), frozenset()
+    op: str = condition.op
+    name, number = condition.left, condition.right
+    if isinstance(name, ast.Number) and isinstance(number, ast.Name):
+        name, number = number, name
+        op = {">": "<", "<": ">", ">=": "<=", "<=": ">="}.get(op, op)
+    if not (isinstance(name, ast.Name) and isinstance(number, ast.Number)):
+        return frozenset(), frozenset()
+    value, names = number.value, frozenset({name.name})
+    holds = (
+        (op == ">" and value >= 0)
+        or (op == ">=" and value > 0)
+        or (op == "<" and value <= 0)
+        or (op == "<=" and value < 0)
+        or (op == "!=" and value == 0)
+        or (op == "=" and value != 0)
+    )
+    if holds:
+        return names, frozenset()
+    if op == "=" and value == 0:
+        return frozenset(), names
+    return frozenset(), frozenset()
 
 
 def check_unused(plan: ast.Plan, report: _Report) -> None:
