@@ -137,10 +137,6 @@ class Exclusion:
         return self.why.text
 
     @property
-    def condition_line(self) -> int:
-        return self.why.line
-
-    @property
     def field(self) -> str | None:
         return self.why.field
 
