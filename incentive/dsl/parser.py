@@ -103,6 +103,19 @@ _MODIFIERS: Final = {
 }
 
 
+_STATEMENT_WORDS: Final = frozenset({"measure", "component", "participant", "plan"})
+
+
+def _end_span(text: str, filename: str) -> Span:
+    """Just after the last character of ``text`` that is not blank or a comment."""
+    lines = text.split("\n")
+    number = len(lines)
+    while number > 1 and not lines[number - 1].split("#", 1)[0].strip():
+        number -= 1
+    content = lines[number - 1].split("#", 1)[0].rstrip()
+    return _line_span(filename, number, len(content) + 1)
+
+
 def _line_span(filename: str, line: int, column: int, length: int = 1) -> Span:
     return Span(filename, line, column, line, column + max(1, length))
 
@@ -127,8 +140,7 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, filename: str) -> Di
             shown = f"U+{ord(char):04X}"
         return Diagnostic("P103", "error", f"unexpected character {shown}", span, hint=hint)
     if isinstance(error, UnexpectedEOF):
-        lines = source.splitlines() or [""]
-        span = _line_span(filename, len(lines), len(lines[-1]) + 1)
+        span = _end_span(source, filename)
         return Diagnostic(
             "P102",
             "error",
@@ -140,8 +152,7 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, filename: str) -> Di
     expected: set[str] = set(getattr(error, "expected", set()) or getattr(error, "accepts", set()))
     line, column = token.line or 1, token.column or 1
     if token.type == "$END":
-        lines = source.splitlines() or [""]
-        span = _line_span(filename, len(lines), len(lines[-1]) + 1)
+        span = _end_span(source, filename)
         return Diagnostic(
             "P102",
             "error",
@@ -167,6 +178,18 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, filename: str) -> Di
         words = list(re.finditer(r"[^\W\d]\w*", before))
         previous = words[-1].group(0) if words else ""
         offset = words[-1].start() if words else len(before)
+        keyword = next(
+            (w for w in words[-2:] if w.group(0) in _STATEMENT_WORDS and w.start() > 0), None
+        )
+        if keyword is not None:
+            # `component` was read as a name: the statement before it is unfinished.
+            return Diagnostic(
+                "P102",
+                "error",
+                "this statement is unfinished",
+                _end_span(before[: keyword.start()], filename),
+                hint="finish the statement before the next one starts",
+            )
         word_line = before.count("\n", 0, offset) + 1
         word_column = offset - (before.rfind("\n", 0, offset) + 1) + 1
         start = Span(filename, word_line, word_column, word_line, word_column + len(previous))
@@ -395,6 +418,54 @@ def decode_plan(data: bytes, filename: str) -> str:
     return text.removeprefix("\ufeff")
 
 
+#: Syntax errors reported from one plan before giving up on the rest.
+MAX_SYNTAX_ERRORS: Final = 20
+
+_STATEMENT_START: Final = re.compile(
+    r"\s*(plan|currency|period|rounding|participant|measure|component|[^\W\d]\w*\s+fields)\b"
+)
+
+
+def _parse_all(text: str, filename: str) -> Tree[Token]:
+    """Parse, and on a syntax error set the statement aside and read on, so that one run
+    reports the errors of every statement (up to `MAX_SYNTAX_ERRORS`)."""
+    diagnostics: list[Diagnostic] = []
+    current = text
+    while True:
+        try:
+            tree = _parser().parse(current)
+        except UnexpectedInput as exc:
+            diagnostic = _syntax_diagnostic(exc, current, filename)
+            if diagnostic in diagnostics:
+                break
+            diagnostics.append(diagnostic)
+            blanked = _blank_statement(current, diagnostic.span.line)
+            if blanked is None or len(diagnostics) >= MAX_SYNTAX_ERRORS:
+                break
+            current = blanked
+            continue
+        if not diagnostics:
+            return tree
+        break
+    raise PlanSyntaxError(diagnostics, text)
+
+
+def _blank_statement(text: str, line: int) -> str | None:
+    """``text`` with the statement holding ``line`` replaced by empty lines (so every
+    position after it stays where it was), or None when there is nothing left to skip."""
+    lines = text.split("\n")
+    index = min(max(line - 1, 0), len(lines) - 1)
+    start = index
+    while start > 0 and not _STATEMENT_START.match(lines[start]):
+        start -= 1
+    end = index + 1
+    while end < len(lines) and not _STATEMENT_START.match(lines[end]):
+        end += 1
+    if not any(lines[start:end]):
+        return None
+    return "\n".join(lines[:start] + [""] * (end - start) + lines[end:])
+
+
 def parse_plan(text: str, *, filename: str = "<plan>") -> ast.Plan:
     """Parse plan text into a `Plan`.
 
@@ -410,10 +481,7 @@ def parse_plan(text: str, *, filename: str = "<plan>") -> ast.Plan:
     """
     _check_limits(text, filename)
     _check_nesting(text, filename)
-    try:
-        tree = _parser().parse(text)
-    except UnexpectedInput as exc:
-        raise PlanSyntaxError([_syntax_diagnostic(exc, text, filename)], text) from None
+    tree = _parse_all(text, filename)
     _check_depth(tree, text, filename)
     try:
         return build_plan(tree, source=text, filename=filename)

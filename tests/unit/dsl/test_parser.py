@@ -108,3 +108,18 @@ def test_python_attributes_are_unknown_names_not_attributes() -> None:
     with pytest.raises(incentive.PlanCheckError) as info:
         incentive.load_plan(text, filename="t.rules")
     assert [d.code for d in info.value.errors] == ["P203"]
+
+
+def test_syntax_errors_of_several_statements_are_reported_together() -> None:
+    text = (
+        HEADER + "participant fields: quota money, base money\n"
+        "measure a = quota == 1\n"
+        "component c = base * 3\n"
+        "component d = base *\n"
+        "component e = base, capped at 5 floored at 1\n"
+    )
+    with pytest.raises(PlanSyntaxError) as info:
+        parse_plan(text, filename="t.rules")
+    found = [(d.code, d.span.line) for d in info.value.diagnostics]
+    assert found == [("P101", 5), ("P102", 7), ("P101", 8)]
+    assert info.value.diagnostics[1].message == "this statement is unfinished"
