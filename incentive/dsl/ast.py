@@ -248,6 +248,8 @@ class RecordKind:
     name: str
     fields: tuple[FieldDecl, ...]
     span: Span
+    #: what one record is called on statements, e.g. "Deals" / "订单"
+    label: Label | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,8 +71,10 @@ class PlanBuilder(Transformer_NonRecursive[Token, Any]):
     def participant_fields(self, meta: Meta, *fields: ast.FieldDecl) -> tuple[ast.FieldDecl, ...]:
         return fields
 
-    def record_fields(self, meta: Meta, kind: Token, *fields: ast.FieldDecl) -> ast.RecordKind:
-        return ast.RecordKind(str(kind), fields, self._span(meta))
+    def record_fields(self, meta: Meta, kind: Token, *rest: Any) -> ast.RecordKind:
+        label = rest[0] if rest and isinstance(rest[0], ast.Label) else None
+        fields = tuple(f for f in rest if isinstance(f, ast.FieldDecl))
+        return ast.RecordKind(str(kind), fields, self._span(meta), label)
 
     def field_decl(
         self,

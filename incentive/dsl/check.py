@@ -103,6 +103,11 @@ class CheckedPlan:
         return self.plan.source
 
     @property
+    def plan_kinds(self) -> Mapping[str, ast.RecordKind]:
+        """The record kinds as declared, by name."""
+        return {kind.name: kind for kind in self.plan.record_kinds}
+
+    @property
     def filename(self) -> str:
         """The plan's file name, as diagnostics show it."""
         return self.plan.filename

@@ -49,7 +49,7 @@ def plan_info(checked: CheckedPlan) -> PlanInfo:
     labels: dict[str, Label] = {}
 
     def put(name: str, label: ast.Label | None) -> None:
-        plain = name.rpartition(".")[2].replace("_", " ")
+        plain = name.rpartition(":")[2].rpartition(".")[2].replace("_", " ")
         en = (label.en or label.zh) if label is not None else None
         zh = (label.zh or label.en) if label is not None else None
         labels[name] = Label(en=en or plain, zh=zh or plain)
@@ -57,6 +57,7 @@ def plan_info(checked: CheckedPlan) -> PlanInfo:
     for name, decl in checked.participant_fields.items():
         put(name, decl.label)
     for kind in checked.record_kinds.values():
+        put(f"records:{kind.name}", checked.plan_kinds[kind.name].label)
         for name, decl in kind.fields.items():
             put(f"{kind.name}.{name}", decl.label)
     for name, measure in checked.measures.items():

@@ -250,7 +250,7 @@ class _Writer:
             line=step.line,
             label=self.label(name) if name else step.kind,
             count=fmt.whole(Decimal(step.counted)),
-            kind=step.kind,
+            kind=self.label(f"records:{step.kind}"),
             field=field,
             value=self.step_value(step),
         )
