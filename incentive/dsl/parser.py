@@ -106,6 +106,11 @@ _MODIFIERS: Final = {
 _STATEMENT_WORDS: Final = frozenset({"measure", "component", "participant", "plan"})
 
 
+def _statement_name(expected: set[str]) -> bool:
+    """True after a name the parser took as the start of ``KIND ["label"] fields:``."""
+    return "FIELDS" in expected and expected <= {"FIELDS", "STRING"}
+
+
 def _end_span(text: str, filename: str) -> Span:
     """Just after the last character of ``text`` that is not blank or a comment."""
     lines = text.split("\n")
@@ -172,7 +177,7 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, filename: str) -> Di
             name_span,
             hint="separate the fields of a list with commas",
         )
-    if expected == {"FIELDS"}:
+    if _statement_name(expected):
         # A name where a statement should start was taken as `KIND fields:`.
         before = _text_before(source, line, column)
         words = list(re.finditer(r"[^\W\d]\w*", before))
@@ -242,7 +247,7 @@ def _missing_comma(
     source: str, filename: str, line: int, column: int, expected: set[str]
 ) -> tuple[str, Span] | None:
     """``quota money base money``: the second name was read as a new statement."""
-    if expected != {"FIELDS"}:
+    if not _statement_name(expected):
         return None
     before = _text_before(source, line, column)
     statements = re.findall(r"\b(fields|measure|component)\b", before)
