@@ -23,6 +23,7 @@ from incentive.engine.records import RowSource
 from incentive.engine.results import RunResult
 from incentive.errors import CODES, IncentiveError, PlanError, display_width, render_diagnostic
 from incentive.explain import format as fmt
+from incentive.explain.statement import Lang
 
 EXIT_OK, EXIT_USER, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -240,7 +241,7 @@ def _run(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         print(_result_csv(result), end="")
     else:
-        print(_result_table(result))
+        print(_result_table(result, args.lang))
     if args.explain:
         print()
         print(api.explain(_participant(result, args.explain), lang=args.lang), end="")
@@ -267,9 +268,9 @@ def _money(value: Decimal, result: RunResult) -> str:
     return fmt.money(value, result.plan.currency, result.plan.quantum)
 
 
-def _result_table(result: RunResult) -> str:
+def _result_table(result: RunResult, lang: Lang) -> str:
     names = [c.name for c in result.participants[0].components] if result.participants else []
-    labels = [result.plan.label(n, "en") for n in names]
+    labels = [result.plan.label(n, lang) for n in names]
     header = ["participant", "name", *labels, "total"]
     rows = [
         [

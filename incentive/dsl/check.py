@@ -1442,7 +1442,7 @@ def _tier_shape(node: ast.Tiers, report: _Report) -> None:
         if node.against is not None:
             target = _source(report, node.against.span)
             share = f"{(jump * 100).normalize():f}%"
-            example = f"{jump * 100000:,.2f} {report.currency} on a {target} of 100,000.00"
+            example = f"{jump * 100000:,.2f} {report.currency} per 100,000.00 of {target}"
             amount = f"{share} of {target} more ({example})"
             where = f"{row.lower_text} of {target}"
         elif row.rate_is_percent:

@@ -240,6 +240,7 @@ class _Writer:
                 key,
                 condition=self.formula(step.condition),
                 chosen=self.formula(step.chosen),
+                value=self.step_value(step),
             )
 
     def aggregate(self, step: tr.AggregateStep, indent: int, name: str | None) -> None:
@@ -250,6 +251,7 @@ class _Writer:
             line=step.line,
             label=self.label(name) if name else step.kind,
             count=fmt.whole(Decimal(step.counted)),
+            records=self.t.text("record" if step.counted == 1 else "records"),
             kind=self.label(f"records:{step.kind}"),
             field=field,
             value=self.step_value(step),
@@ -344,7 +346,7 @@ class _Writer:
             if s.reached and step.mode == "marginal"
         }
         amount_width = max((display_width(a) for a in amount_texts.values()), default=0)
-        for s, span in rows:
+        for index, (s, span) in enumerate(rows):
             padded = span + " " * (width - display_width(span))
             rate = s.rate_text
             if step.mode == "marginal":
@@ -370,6 +372,8 @@ class _Writer:
                     rate=rate,
                     pay=self.money(s.pay),
                 )
+            elif index < step.reached:
+                self.say(indent + 1, "tier_passed", range=padded)
             else:
                 self.say(indent + 1, "tier_not_reached", range=padded)
         if step.mode == "marginal" and sum(1 for s in step.slices if s.reached) > 1:
@@ -433,7 +437,7 @@ class _Writer:
             return
         body = component.body
         self.blocks(body, 1, component.name)
-        if not isinstance(body, tr.TierStep | tr.AggregateStep | tr.LiteralStep):
+        if not isinstance(body, tr.TierStep | tr.AggregateStep | tr.LiteralStep | tr.IfStep):
             with self.precise(body):
                 formula = self.formula(body)
             self.say(1, "formula", formula=formula, value=self.step_value(body))
