@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import incentive
+from tests.helpers import unrecomputable
 
 HEADER = """plan "fuzz"
 currency CNY
@@ -148,4 +149,6 @@ def test_random_plans_pay_explain_and_add_up(
     for paid in result.participants:
         assert paid.total == sum((c.amount for c in paid.components), Decimal(0))
         for lang in langs:
-            assert _adds_up(incentive.explain(paid, lang=lang))
+            text = incentive.explain(paid, lang=lang)
+            assert _adds_up(text)
+            assert unrecomputable(text) == [], text

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -12,67 +11,19 @@ import pytest
 import incentive
 from incentive.explain import format as fmt
 from incentive.explain.statement import _zh_number
-from tests.helpers import EXAMPLES
+from tests.helpers import CENT, EXAMPLES, evaluate_shown, formula_lines, shown_number
 
 STATEMENTS = sorted(EXAMPLES.glob("*/expected/statements.*.txt"))
-_TERM = re.compile(r"(-?[¥$€£]?-?[\d,]+(?:\.\d+)?%?)|([×÷+−])")
-CENT = Decimal("0.01")
-
-
-def _number(text: str) -> tuple[Decimal, str]:
-    unit = "%" if text.endswith("%") else ("money" if "¥" in text else "number")
-    value = Decimal(re.sub(r"[¥$€£,%]", "", text))
-    return (value / 100 if unit == "%" else value), unit
-
-
-def _evaluate(left: str) -> Decimal | None:
-    """Evaluate 'Label ¥1.00 × 3% + …' from the numbers shown, × ÷ before + −."""
-    tokens = [m.group(0) for m in _TERM.finditer(left)]
-    if (
-        not tokens
-        or tokens[0] in "×÷+−"
-        or any(a not in "×÷+−" and b not in "×÷+−" for a, b in itertools.pairwise(tokens))
-    ):
-        return None
-    terms: list[Decimal] = []
-    signs: list[int] = [1]
-    current = _number(tokens[0])[0]
-    for op, operand in zip(tokens[1::2], tokens[2::2], strict=True):
-        value = _number(operand)[0]
-        if op == "×":
-            current *= value
-        elif op == "÷":
-            current /= value
-        else:
-            terms.append(current)
-            signs.append(1 if op == "+" else -1)
-            current = value
-    terms.append(current)
-    return sum((s * t for s, t in zip(signs, terms, strict=True)), Decimal(0))
-
-
-def _formula_lines(text: str) -> list[tuple[str, str]]:
-    out = []
-    for line in text.splitlines():
-        body = re.sub(r"\s+[（(](?:plan line|规则第)\s*\d+\s*行?[)）]$", "", line.strip())
-        if body.count(" = ") != 1 or not re.search(r"[×÷]|\+", body):
-            continue
-        left, right = body.split(" = ")
-        left = left.split("：")[-1].split(": ")[-1]
-        right = right.split("；")[0].split(";")[0].rstrip("。.")
-        if re.fullmatch(r"-?¥?[\d,]+(\.\d+)?%?", right):
-            out.append((left, right))
-    return out
 
 
 @pytest.mark.parametrize("path", STATEMENTS, ids=lambda p: f"{p.parent.parent.name}-{p.name}")
 def test_every_formula_recomputes_from_the_numbers_shown(path: Path) -> None:
     checked = 0
-    for left, right in _formula_lines(path.read_text(encoding="utf-8")):
-        computed = _evaluate(left)
+    for left, right in formula_lines(path.read_text(encoding="utf-8")):
+        computed = evaluate_shown(left)
         if computed is None:
             continue
-        shown, unit = _number(right)
+        shown, unit = shown_number(right)
         if unit == "%":
             assert abs(computed - shown) <= Decimal("0.00000002"), (left, right)
         else:
@@ -91,11 +42,11 @@ def test_component_lines_add_up_to_each_total(path: Path) -> None:
     for statement in statements:
         lines = statement.strip().splitlines()
         amounts = [
-            _number(m.group(1))[0]
+            shown_number(m.group(1))[0]
             for line in lines
             if (m := re.match(r"^(?:\d+\.|[一二三四五六七八九十]+、).*?[:：]\s*(-?¥[\d,.]+)", line))
         ]
-        total = _number(re.split(r"[:：]", lines[1])[-1].strip())[0]
+        total = shown_number(re.split(r"[:：]", lines[1])[-1].strip())[0]
         assert sum(amounts, Decimal(0)) == total
 
 
@@ -126,8 +77,8 @@ def test_percentages_get_the_places_a_large_amount_needs() -> None:
     row = {"id": "a", "quota": "2100000", "got": "1900000"}
     text = incentive.explain(incentive.evaluate(plan, [row], {}).participants[0])
     assert "× share 90.47619048% = ¥2,714,285.714286" in text
-    for left, right in _formula_lines(text):
-        computed = _evaluate(left)
+    for left, right in formula_lines(text):
+        computed = evaluate_shown(left)
         if computed is not None and "%" not in right:
-            shown = _number(right)[0]
+            shown = shown_number(right)[0]
             assert computed.quantize(CENT, ROUND_HALF_UP) == shown.quantize(CENT, ROUND_HALF_UP)
