@@ -21,7 +21,14 @@ from incentive import api
 from incentive.engine.compile import CompiledPlan
 from incentive.engine.records import RowSource
 from incentive.engine.results import RunResult
-from incentive.errors import CODES, IncentiveError, PlanError, display_width, render_diagnostic
+from incentive.errors import (
+    CODES,
+    EvaluationError,
+    IncentiveError,
+    PlanError,
+    display_width,
+    render_diagnostic,
+)
 from incentive.explain import format as fmt
 from incentive.explain.statement import Lang
 
@@ -219,10 +226,20 @@ def _diagnostics_json(error: PlanError) -> dict[str, Any]:
     }
 
 
-def _evaluate(args: argparse.Namespace) -> tuple[CompiledPlan, RunResult]:
+def _evaluate(
+    args: argparse.Namespace, *, only: str | None = None
+) -> tuple[CompiledPlan, RunResult]:
     plan = api.load_plan(_plan_path(args.plan))
     participants, records = _sources(args, plan)
-    result = api.evaluate(plan, participants, records, skip_invalid=args.skip_invalid)
+    try:
+        result = api.evaluate(plan, participants, records, skip_invalid=args.skip_invalid)
+    except EvaluationError as error:
+        # Explaining one participant need not wait for the others' data to be fixed: the
+        # inputs were valid (else a RecordError came first), so skipping changes nothing
+        # but leaving the failing participants unpaid, which is listed below.
+        if only is None or any(p.participant_id == only for p in error.problems):
+            raise
+        result = api.evaluate(plan, participants, records, skip_invalid=True)
     if result.rejected:
         print(f"{_count(len(result.rejected), 'rejected record')} (not paid on):", file=sys.stderr)
         for line in result.rejected:
@@ -259,7 +276,7 @@ def _participant(result: RunResult, participant_id: str) -> Any:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    _, result = _evaluate(args)
+    _, result = _evaluate(args, only=args.participant)
     print(api.explain(_participant(result, args.participant), lang=args.lang), end="")
     return EXIT_OK
 

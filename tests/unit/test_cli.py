@@ -134,3 +134,25 @@ def test_check_shows_warnings_and_strict_fails_on_them(
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] is True
     assert [d["code"] for d in report["diagnostics"]] == ["W506"]
+
+
+def test_explain_one_participant_while_another_cannot_be_evaluated(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = tmp_path / "plan.rules"
+    plan.write_text(
+        'plan "z"\ncurrency CNY\nperiod 2026-07-01 to 2026-09-30\n'
+        "participant fields: quota money, base money\n"
+        "measure share = base / quota\ncomponent c = base * share\n",
+        encoding="utf-8",
+    )
+    people = tmp_path / "participants.csv"
+    people.write_text("id,quota,base\nA,0,10\nB,40,20\n", encoding="utf-8")
+    assert main(["run", str(plan), "--participants", str(people)]) == 1
+    assert "error[E601]: participant 'A'" in capsys.readouterr().err
+    args = ["explain", str(plan), "--participants", str(people)]
+    assert main([*args, "--participant", "B"]) == 0
+    captured = capsys.readouterr()
+    assert "Total payout: ¥10.00" in captured.out
+    assert "1 participant not paid" in captured.err
+    assert main([*args, "--participant", "A"]) == 1
