@@ -1553,6 +1553,13 @@ def _guards(condition: ast.Expr) -> tuple[frozenset[str], frozenset[str]]:
 def check_unused(plan: ast.Plan, report: _Report) -> None:
     """W506: declared fields and defined measures nothing reads; W507: shadowed names."""
     used = {(ref.kind, ref.record_kind, ref.name) for ref in report.references.values()}
+    # Fields read by aggregates (sum of deal.amount), collected in one walk of the plan.
+    aggregated = {
+        (node.kind, node.field)
+        for root in _roots(plan)
+        for node in walk(root)
+        if isinstance(node, ast.Aggregate) and node.field is not None
+    }
     for name, decl in report.participant_fields.items():
         if decl.kind != "id" and ("participant_field", None, name) not in used:
             report.warning(
@@ -1565,9 +1572,10 @@ def check_unused(plan: ast.Plan, report: _Report) -> None:
         for name, decl in kind.fields.items():
             if name in (kind.id_field, kind.participant_field):
                 continue
-            if ("record_field", kind.name, name) not in used and not _aggregated(
-                plan, kind.name, name
-            ):
+            if ("record_field", kind.name, name) not in used and (
+                kind.name,
+                name,
+            ) not in aggregated:
                 report.warning(
                     "W506",
                     f"field '{name}' of '{kind.name}' records is declared but never used",
@@ -1591,15 +1599,6 @@ def check_unused(plan: ast.Plan, report: _Report) -> None:
                 measure.span,
                 hint="use it in a component, or remove it",
             )
-
-
-def _aggregated(plan: ast.Plan, kind: str, field: str) -> bool:
-    roots = _roots(plan)
-    return any(
-        isinstance(node, ast.Aggregate) and node.kind == kind and node.field == field
-        for root in roots
-        for node in walk(root)
-    )
 
 
 PASSES: Final[tuple[Callable[[ast.Plan, _Report], None], ...]] = (
