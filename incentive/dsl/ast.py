@@ -23,6 +23,7 @@ FieldKind = Literal[
     "count",
     "positive_count",
     "date",
+    "optional_date",
     "text",
     "score",
     "participant",
@@ -32,6 +33,8 @@ AggregateFunction = Literal["sum", "minimum", "maximum", "average", "count", "co
 CompareOp = Literal["=", "!=", "<", "<=", ">", ">="]
 ArithmeticOp = Literal["+", "-", "*", "/"]
 TierMode = Literal["marginal", "retroactive"]
+#: The sub-period a measure or component is computed for; "period" is the whole period.
+WindowName = Literal["period", "month", "week", "quarter", "year", "segment"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +112,29 @@ class Compare(Expr):
 
 @dataclass(frozen=True, slots=True)
 class InPeriod(Expr):
+    """``closed_on in period``, or ``in month`` (week, quarter, year, segment): the current
+    sub-period of a ``per month`` measure or component."""
+
     operand: Expr
+    window: WindowName = "period"
+
+
+@dataclass(frozen=True, slots=True)
+class Prorated(Expr):
+    """``x prorated``: x × days employed in the (sub-)period ÷ its days."""
+
+    operand: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class DayWeighted(Expr):
+    """``quota_plan.quota weighted by days from starts to ends``: the participant's
+    records as a schedule, averaged over the days of the (sub-)period."""
+
+    kind: str
+    field: str
+    start_field: str
+    end_field: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,12 +241,22 @@ class Modifier:
 
 
 @dataclass(frozen=True, slots=True)
+class Per:
+    """``per month`` (week, quarter, year) or ``per segment of rate``."""
+
+    window: WindowName
+    schedule: str | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
 class Component:
     name: str
     label: Label | None
     body: Expr
     modifiers: tuple[Modifier, ...]
     span: Span
+    per: Per | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +264,54 @@ class Measure:
     name: str
     label: Label | None
     expr: Expr
+    span: Span
+    per: Per | None = None
+
+
+# ---- calendar tables -------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ScheduleRow:
+    start: dt.date
+    end: dt.date
+    value: Decimal
+    text: str
+    is_percent: bool
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """A plan value that changes on dates: ``schedule rate: from … to …: 5%``."""
+
+    name: str
+    label: Label | None
+    money: bool
+    rows: tuple[ScheduleRow, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """Seasonality: ``weights s by quarter: 20%, 25%, 25%, 30%``.
+
+    ``basis`` is "quarter" (4 weights), "month" (12) or "month of quarter" (3).
+    """
+
+    name: str
+    label: Label | None
+    basis: str
+    values: tuple[Decimal, ...]
+    texts: tuple[str, ...]
+    span: Span
+    basis_span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Employment:
+    """``employment from hired_on to left_on``: participant date fields."""
+
+    start_field: str
+    end_field: str | None
     span: Span
 
 
@@ -241,6 +324,8 @@ class FieldDecl:
     span: Span
     low: Decimal | None = None
     high: Decimal | None = None
+    #: a record is rejected unless this date lies in the plan period
+    within_period: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,3 +357,6 @@ class Plan:
     record_kinds: tuple[RecordKind, ...]
     measures: tuple[Measure, ...]
     components: tuple[Component, ...]
+    schedules: tuple[Schedule, ...] = ()
+    weights: tuple[Weights, ...] = ()
+    employment: tuple[Employment, ...] = ()

@@ -67,6 +67,59 @@ class PlanBuilder(Transformer_NonRecursive[Token, Any]):
     def rounding_scope(self, meta: Meta, scope: Token) -> str:
         return str(scope)
 
+    def employment(self, meta: Meta, start: Token, end: Token | None = None) -> ast.Employment:
+        return ast.Employment(str(start), None if end is None else str(end), self._span(meta))
+
+    # ---- calendar tables ------------------------------------------------------------
+    def schedule(self, meta: Meta, name: Token, *rest: Any) -> ast.Schedule:
+        label = rest[0] if rest and isinstance(rest[0], ast.Label) else None
+        money = any(item is _MONEY for item in rest)
+        rows = tuple(r for r in rest if isinstance(r, ast.ScheduleRow))
+        return ast.Schedule(str(name), label, money, rows, self._span(meta))
+
+    def schedule_money(self, meta: Meta) -> object:
+        return _MONEY
+
+    def schedule_row(
+        self, meta: Meta, start: Token, end: Token, value: ast.Expr
+    ) -> ast.ScheduleRow:
+        assert isinstance(value, ast.Number | ast.Percent)
+        return ast.ScheduleRow(
+            parse_date(str(start), self._token_span(start)),
+            parse_date(str(end), self._token_span(end)),
+            value.value,
+            value.text,
+            isinstance(value, ast.Percent),
+            self._span(meta),
+        )
+
+    def weights(self, meta: Meta, name: Token, *rest: Any) -> ast.Weights:
+        items = list(rest)
+        label = items.pop(0) if isinstance(items[0], ast.Label) else None
+        words = [t for t in items if isinstance(t, Token) and t.type == "WINDOW"]
+        values = [t for t in items if isinstance(t, Token) and t.type == "PERCENT"]
+        basis_span = self._token_span(words[0])
+        if len(words) == 2:
+            last = self._token_span(words[1])
+            basis_span = Span(
+                basis_span.file, basis_span.line, basis_span.column, last.end_line, last.end_column
+            )
+        return ast.Weights(
+            str(name),
+            label,
+            " of ".join(str(w) for w in words),
+            tuple(percent_value(_number_text(v)[:-1]) for v in values),
+            tuple(str(v) for v in values),
+            self._span(meta),
+            basis_span,
+        )
+
+    def per_calendar(self, meta: Meta, window: Token) -> ast.Per:
+        return ast.Per(cast(ast.WindowName, str(window)), None, self._span(meta))
+
+    def per_segment(self, meta: Meta, schedule: Token) -> ast.Per:
+        return ast.Per("segment", str(schedule), self._span(meta))
+
     # ---- declarations ---------------------------------------------------------------
     def participant_fields(self, meta: Meta, *fields: ast.FieldDecl) -> tuple[ast.FieldDecl, ...]:
         return fields
@@ -81,12 +134,23 @@ class PlanBuilder(Transformer_NonRecursive[Token, Any]):
         meta: Meta,
         name: Token,
         kind: tuple[str, Decimal | None, Decimal | None],
-        label: ast.Label | None = None,
+        *rest: Any,
     ) -> ast.FieldDecl:
+        label = next((r for r in rest if isinstance(r, ast.Label)), None)
+        within = next((r for r in rest if r is _WITHIN), None)
         field_kind, low, high = kind
         return ast.FieldDecl(
-            str(name), cast(ast.FieldKind, field_kind), label, self._span(meta), low, high
+            str(name),
+            cast(ast.FieldKind, field_kind),
+            label,
+            self._span(meta),
+            low,
+            high,
+            within_period=within is _WITHIN,
         )
+
+    def within(self, meta: Meta) -> object:
+        return _WITHIN
 
     def _simple(kind: str) -> Any:  # type: ignore[misc]  # a method factory, used below
         def method(self: PlanBuilder, meta: Meta) -> tuple[str, None, None]:
@@ -103,6 +167,7 @@ class PlanBuilder(Transformer_NonRecursive[Token, Any]):
     number_type = _simple("number")
     count_type = _simple("count")
     date_type = _simple("date")
+    optional_date_type = _simple("optional_date")
     text_type = _simple("text")
     participant_type = _simple("participant")
     id_type = _simple("id")
@@ -124,14 +189,17 @@ class PlanBuilder(Transformer_NonRecursive[Token, Any]):
 
     # ---- measures and components ----------------------------------------------------
     def measure(self, meta: Meta, name: Token, *rest: Any) -> ast.Measure:
-        label, expr = (rest[0], rest[1]) if len(rest) == 2 else (None, rest[0])
-        return ast.Measure(str(name), label, expr, self._span(meta))
+        items = list(rest)
+        label = items.pop(0) if isinstance(items[0], ast.Label) else None
+        per = items.pop(0) if isinstance(items[0], ast.Per) else None
+        return ast.Measure(str(name), label, items[0], self._span(meta), per)
 
     def component(self, meta: Meta, name: Token, *rest: Any) -> ast.Component:
         items = list(rest)
         label = items.pop(0) if isinstance(items[0], ast.Label) else None
+        per = items.pop(0) if isinstance(items[0], ast.Per) else None
         body = items.pop(0)
-        return ast.Component(str(name), label, body, tuple(items), self._span(meta))
+        return ast.Component(str(name), label, body, tuple(items), self._span(meta), per)
 
     def gate(self, meta: Meta, expr: ast.Expr) -> ast.Modifier:
         return ast.Modifier("gate", expr, self._span(meta))
@@ -246,6 +314,17 @@ class PlanBuilder(Transformer_NonRecursive[Token, Any]):
     def in_period(self, meta: Meta, operand: ast.Expr) -> ast.InPeriod:
         return ast.InPeriod(self._span(meta), operand)
 
+    def in_window(self, meta: Meta, operand: ast.Expr, window: Token) -> ast.InPeriod:
+        return ast.InPeriod(self._span(meta), operand, cast(ast.WindowName, str(window)))
+
+    def prorated(self, meta: Meta, operand: ast.Expr) -> ast.Prorated:
+        return ast.Prorated(self._span(meta), operand)
+
+    def day_weighted(
+        self, meta: Meta, kind: Token, field: Token, start: Token, end: Token
+    ) -> ast.DayWeighted:
+        return ast.DayWeighted(self._span(meta), str(kind), str(field), str(start), str(end))
+
     def in_list(self, meta: Meta, operand: ast.Expr, options: tuple[ast.Expr, ...]) -> ast.InList:
         return ast.InList(self._span(meta), operand, options, negated=False)
 
@@ -316,6 +395,8 @@ class _Against:
 
 
 _CLIFFS: Final = object()
+_MONEY: Final = object()
+_WITHIN: Final = object()
 
 
 def _has_cjk(text: str) -> bool:
@@ -351,4 +432,7 @@ def build_plan(tree: Tree[Token], *, source: str, filename: str) -> ast.Plan:
         record_kinds=tuple(s for s in statements if isinstance(s, ast.RecordKind)),
         measures=tuple(s for s in statements if isinstance(s, ast.Measure)),
         components=tuple(s for s in statements if isinstance(s, ast.Component)),
+        schedules=tuple(s for s in statements if isinstance(s, ast.Schedule)),
+        weights=tuple(s for s in statements if isinstance(s, ast.Weights)),
+        employment=tuple(s for s in statements if isinstance(s, ast.Employment)),
     )

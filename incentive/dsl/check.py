@@ -17,6 +17,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Final, Literal
 
+from incentive import calendar
 from incentive._types import Unit
 from incentive.dsl import ast
 from incentive.dsl.parser import EXPRESSION_KEYWORDS, STATEMENT_KEYWORDS
@@ -35,6 +36,7 @@ _FIELD_UNITS: Final[dict[str, Unit]] = {
     "count": "count",
     "score": "score",
     "date": "date",
+    "optional_date": "date",
     "text": "text",
     "participant": "participant",
     "id": "id",
@@ -69,7 +71,7 @@ class RecordKindInfo:
 class Reference:
     """What a name in an expression stands for."""
 
-    kind: Literal["participant_field", "measure", "record_field"]
+    kind: Literal["participant_field", "measure", "record_field", "schedule", "weights"]
     name: str
     record_kind: str | None = None
 
@@ -96,6 +98,9 @@ class CheckedPlan:
     references: Mapping[ast.Expr, Reference]
     measure_dependencies: Mapping[str, tuple[str, ...]]
     warnings: tuple[Diagnostic, ...] = ()
+    schedules: Mapping[str, ast.Schedule] = field(default_factory=dict)
+    weights: Mapping[str, ast.Weights] = field(default_factory=dict)
+    employment: ast.Employment | None = None
 
     @property
     def source(self) -> str:
@@ -139,6 +144,9 @@ class _Report:
     participant_id_field: str = "id"
     #: record kinds declared with errors already reported; uses of them stay quiet
     broken_kinds: set[str] = field(default_factory=set)
+    schedules: dict[str, ast.Schedule] = field(default_factory=dict)
+    weights: dict[str, ast.Weights] = field(default_factory=dict)
+    employment: ast.Employment | None = None
 
     def error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(code, "error", message, span, hint))
@@ -248,6 +256,8 @@ def check_names(plan: ast.Plan, report: _Report) -> None:
             for d in k.fields
         ),
         *((m.name, "measure", m.span, EXPRESSION_KEYWORDS) for m in plan.measures),
+        *((t.name, "schedule", t.span, EXPRESSION_KEYWORDS) for t in plan.schedules),
+        *((w.name, "weights table", w.span, EXPRESSION_KEYWORDS) for w in plan.weights),
     ]
     for name, what, span, reserved in named:
         if name in reserved:
@@ -284,6 +294,8 @@ def check_identifiers(plan: ast.Plan, report: _Report) -> None:
         *((d.name, d.span) for k in plan.record_kinds for d in k.fields),
         *((m.name, m.span) for m in plan.measures),
         *((c.name, c.span) for c in plan.components),
+        *((t.name, t.span) for t in plan.schedules),
+        *((w.name, w.span) for w in plan.weights),
     ]
     roots = _roots(plan)
     for root in roots:
@@ -370,6 +382,38 @@ def check_declarations(plan: ast.Plan, report: _Report) -> None:
             kind.name, fields, ids[0], owners[0], kind.span
         )
     taken: dict[str, Span] = {n: d.span for n, d in report.participant_fields.items()}
+    tables: list[ast.Schedule | ast.Weights] = [*plan.schedules, *plan.weights]
+    for table in tables:
+        if table.name in taken:
+            _duplicate(table.name, table.span, taken[table.name], report)
+            continue
+        taken[table.name] = table.span
+        if isinstance(table, ast.Schedule):
+            report.schedules[table.name] = table
+            _check_schedule(table, report)
+        else:
+            report.weights[table.name] = table
+            _check_weights(table, report)
+    _check_employment(plan, report)
+    for kind in plan.record_kinds:
+        for decl in kind.fields:
+            if decl.within_period and decl.kind != "date":
+                report.error(
+                    "P204",
+                    f"'within period' needs a date field; '{decl.name}' is "
+                    + ("an optional date" if decl.kind == "optional_date" else decl.kind),
+                    decl.span,
+                    hint="put 'within period' on a required date field, e.g. closed_on date",
+                )
+    for group in plan.participant_fields:
+        for decl in group:
+            if decl.within_period:
+                report.error(
+                    "P204",
+                    "'within period' applies to record fields, not participant fields",
+                    decl.span,
+                    hint="remove it here; use 'employment from …' for hire dates",
+                )
     for measure in plan.measures:
         if measure.name in taken:
             _duplicate(measure.name, measure.span, taken[measure.name], report)
@@ -388,6 +432,127 @@ def check_declarations(plan: ast.Plan, report: _Report) -> None:
             Span(plan.filename, 1, 1, 1, 2),
             hint='add a component, e.g.: component base "Base pay" = base_monthly * 3',
         )
+
+
+def _check_schedule(table: ast.Schedule, report: _Report) -> None:
+    """Rows in order of date, none backwards, none overlapping, covering the period."""
+    rows = table.rows
+    for row in rows:
+        if row.end < row.start:
+            report.error(
+                "P307",
+                f"schedule '{table.name}': the row ends ({row.end}) before it starts ({row.start})",
+                row.span,
+                hint="write the earlier date first: from START to END",
+            )
+            return
+        if table.money and row.is_percent:
+            report.error(
+                "P204",
+                f"schedule '{table.name}' holds amounts, not percentages",
+                row.span,
+                hint="write the amount, or remove 'money' for a schedule of rates",
+            )
+    if len({row.is_percent for row in rows}) > 1:
+        odd = next(row for row in rows if row.is_percent != rows[0].is_percent)
+        report.error(
+            "P204",
+            f"schedule '{table.name}' mixes percentages and plain numbers",
+            odd.span,
+            hint="write every row's value the same way, e.g. all as percentages",
+        )
+    ranges = [(row.start, row.end) for row in rows]
+    for first, second in calendar.overlaps(ranges):
+        a, b = rows[first], rows[second]
+        shared = calendar.overlap(a.start, a.end, b.start, b.end)
+        assert shared is not None
+        report.error(
+            "P307",
+            f"schedule '{table.name}': this row and the one on line {a.span.line} both cover "
+            f"{calendar.describe(*shared)}",
+            b.span,
+            hint="end one row the day before the next one starts",
+        )
+    start, end = report.period
+    for hole_start, hole_end in calendar.holes(ranges, start, end):
+        after = [row for row in rows if row.end < hole_start]
+        where = max(after, key=lambda row: row.end) if after else rows[0]
+        report.error(
+            "P307",
+            f"schedule '{table.name}' has no value for {calendar.describe(hole_start, hole_end)}, "
+            "inside the plan period",
+            where.span,
+            hint="add a row for those days, or extend a neighbouring row",
+        )
+
+
+def _check_weights(table: ast.Weights, report: _Report) -> None:
+    """A known basis, one weight for each of its parts, adding up to exactly 100%."""
+    expected = calendar.WEIGHT_COUNTS.get(table.basis)
+    if expected is None:
+        report.error(
+            "P307",
+            f"weights cannot be 'by {table.basis}'",
+            table.basis_span,
+            hint="write 'by quarter' (4 weights), 'by month' (12) or 'by month of quarter' (3)",
+        )
+        return
+    if len(table.values) != expected:
+        report.error(
+            "P307",
+            f"weights by {table.basis} need {expected} values, not {len(table.values)}",
+            table.span,
+            hint=f"give one weight for each {table.basis.partition(' ')[0]}",
+        )
+        return
+    total = sum(table.values, Decimal(0))
+    if total != 1:
+        report.error(
+            "P304",
+            f"the weights of '{table.name}' add up to {_percent(total)}, not 100%",
+            table.span,
+            hint=f"make {' + '.join(table.texts)} add up to exactly 100%",
+        )
+
+
+def _check_employment(plan: ast.Plan, report: _Report) -> None:
+    for extra in plan.employment[1:]:
+        report.error(
+            "P206",
+            f"'employment' is given twice (first on line {plan.employment[0].span.line})",
+            extra.span,
+            hint="keep one 'employment' line",
+        )
+    if not plan.employment:
+        return
+    employment = report.employment = plan.employment[0]
+    fields = [(employment.start_field, False)]
+    if employment.end_field is not None:
+        fields.append((employment.end_field, True))
+    for name, may_be_empty in fields:
+        decl = report.participant_fields.get(name)
+        if decl is None:
+            report.error(
+                "P201",
+                f"unknown participant field '{name}' in 'employment'",
+                employment.span,
+                hint=did_you_mean(name, report.participant_fields)
+                or f"declare it: participant fields: {name} date",
+            )
+        elif decl.kind not in ("date", "optional_date"):
+            report.error(
+                "P204",
+                f"'employment' needs date fields; '{name}' is not a date",
+                decl.span,
+                hint=f"declare it as '{name} date'",
+            )
+        elif decl.kind == "optional_date" and not may_be_empty:
+            report.error(
+                "P204",
+                f"the first day of employment cannot be empty; declare '{name}' as a date",
+                decl.span,
+                hint=f"declare it as '{name} date'",
+            )
 
 
 def _check_field(decl: ast.FieldDecl, report: _Report) -> None:
@@ -595,11 +760,24 @@ def _infer_node(node: ast.Expr, report: _Report, scope: _Scope, expected: Unit |
         if unit not in ("date", "unknown"):
             report.error(
                 "P204",
-                f"'in period' needs a date, not {_a(unit)}",
+                f"'in {node.window}' needs a date, not {_a(unit)}",
                 node.operand.span,
-                hint="apply 'in period' to a date field, e.g. closed_on in period",
+                hint=f"apply 'in {node.window}' to a date field, e.g. closed_on in {node.window}",
             )
         return "bool"
+    if isinstance(node, ast.Prorated):
+        unit = _infer(node.operand, report, scope, expected)
+        _require_numeric(node.operand, unit, report, "'prorated'")
+        if report.employment is None:
+            report.error(
+                "P206",
+                "'prorated' needs to know when each participant was employed",
+                node.span,
+                hint="add a line: employment from HIRE_DATE_FIELD to LAST_DAY_FIELD",
+            )
+        return unit
+    if isinstance(node, ast.DayWeighted):
+        return _infer_day_weighted(node, report, scope)
     if isinstance(node, ast.InList):
         unit = _infer(node.operand, report, scope, None)
         for option in node.options:
@@ -846,10 +1024,33 @@ def _resolve(node: ast.Name, report: _Report, scope: _Scope) -> Unit:
         return _FIELD_UNITS[scope.record_kind.fields[name].kind]
     if name in report.participant_fields:
         report.references[node] = Reference("participant_field", name)
+        if report.participant_fields[name].kind == "optional_date":
+            report.error(
+                "P204",
+                f"'{name}' may be empty, so a rule cannot read it",
+                node.span,
+                hint="optional dates serve 'employment' and 'weighted by days'; "
+                "declare it as a date to use it here",
+            )
+            return "unknown"
         return _FIELD_UNITS[report.participant_fields[name].kind]
     if name in ("id", "name"):
         report.references[node] = Reference("participant_field", name)
         return "text"
+    if name in report.schedules or name in report.weights:
+        if scope.record_kind is not None:
+            report.error(
+                "P204",
+                f"a record filter cannot use '{name}'",
+                node.span,
+                hint="filter on the record's own fields and the participant's fields",
+            )
+            return "unknown"
+        if name in report.weights:
+            report.references[node] = Reference("weights", name)
+            return "ratio"
+        report.references[node] = Reference("schedule", name)
+        return _schedule_unit(report.schedules[name])
     if name in report.measures:
         if scope.record_kind is not None:
             report.error(
@@ -863,7 +1064,8 @@ def _resolve(node: ast.Name, report: _Report, scope: _Scope) -> Unit:
         return _measure_unit(name, report)
     if unicodedata.normalize("NFKC", name) != name or len(_scripts(name)) > 1:
         return "unknown"  # P210 says what is wrong with the name
-    candidates = [*report.participant_fields, *report.measures]
+    candidates = [*report.participant_fields, *report.measures, *report.schedules]
+    candidates += list(report.weights)
     if scope.record_kind is not None:
         candidates += list(scope.record_kind.fields)
     where = f" in a filter on '{scope.record_kind.name}'" if scope.record_kind else ""
@@ -874,6 +1076,12 @@ def _resolve(node: ast.Name, report: _Report, scope: _Scope) -> Unit:
         hint=did_you_mean(name, candidates) or "declare it as a field or define it as a measure",
     )
     return "unknown"
+
+
+def _schedule_unit(table: ast.Schedule) -> Unit:
+    if table.money:
+        return "money"
+    return "ratio" if table.rows and table.rows[0].is_percent else "number"
 
 
 def _measure_unit(name: str, report: _Report) -> Unit:
@@ -966,6 +1174,67 @@ def _infer_aggregate(node: ast.Aggregate, report: _Report, scope: _Scope) -> Uni
             hint="count it instead: count distinct " + f"{node.kind}.{node.field}",
         )
         return "unknown"
+    return unit
+
+
+def _infer_day_weighted(node: ast.DayWeighted, report: _Report, scope: _Scope) -> Unit:
+    if scope.record_kind is not None:
+        report.error(
+            "P204",
+            "'weighted by days' cannot stand inside a record filter",
+            node.span,
+            hint="define it as its own measure",
+        )
+        return "unknown"
+    kind = report.record_kinds.get(node.kind)
+    if kind is None:
+        if node.kind not in report.broken_kinds:
+            report.error(
+                "P203",
+                f"unknown record kind '{node.kind}'",
+                node.span,
+                hint=did_you_mean(node.kind, report.record_kinds) or "declare it: KIND fields: …",
+            )
+        return "unknown"
+    unit: Unit = "unknown"
+    for name, role in ((node.field, "value"), (node.start_field, "from"), (node.end_field, "to")):
+        decl = kind.fields.get(name)
+        if decl is None:
+            report.error(
+                "P203",
+                f"record kind '{node.kind}' has no field '{name}'",
+                node.span,
+                hint=did_you_mean(name, kind.fields) or f"declare it in '{node.kind} fields'",
+            )
+            return "unknown"
+        field_unit = _FIELD_UNITS[decl.kind]
+        if role == "value":
+            if field_unit not in _NUMERIC:
+                report.error(
+                    "P204",
+                    f"'weighted by days' needs a numeric field; '{name}' is {_a(field_unit)}",
+                    node.span,
+                    hint="weigh an amount, a rate or a number",
+                )
+                return "unknown"
+            unit = field_unit
+        elif decl.kind == "optional_date" and role == "from":
+            report.error(
+                "P204",
+                f"the first day of each '{node.kind}' row cannot be empty; declare '{name}' "
+                "as a date",
+                decl.span,
+                hint=f"declare it as '{name} date'",
+            )
+        elif field_unit != "date":
+            report.error(
+                "P204",
+                f"'weighted by days {role} {name}' needs a date field; '{name}' is "
+                f"{_a(field_unit)}",
+                node.span,
+                hint="name the date fields where each row starts and ends",
+            )
+            return "unknown"
     return unit
 
 
@@ -1205,7 +1474,7 @@ def walk(node: ast.Expr) -> Iterator[ast.Expr]:
 def _children(node: ast.Expr) -> list[ast.Expr]:
     if isinstance(node, ast.Arithmetic | ast.Compare | ast.Logic):
         return [node.left, node.right]
-    if isinstance(node, ast.Negate | ast.Not | ast.InPeriod):
+    if isinstance(node, ast.Negate | ast.Not | ast.InPeriod | ast.Prorated):
         return [node.operand]
     if isinstance(node, ast.InList):
         return [node.operand, *node.options]
@@ -1222,6 +1491,136 @@ def _children(node: ast.Expr) -> list[ast.Expr]:
     if isinstance(node, ast.Tiers):
         return [node.measure] + ([] if node.against is None else [node.against])
     return []
+
+
+# ---- pass: sub-periods ---------------------------------------------------------------
+WindowKey = tuple[str, str | None]
+
+
+def window_key(per: ast.Per | None) -> WindowKey | None:
+    """The sub-period a measure or component is computed for; None for the whole period."""
+    return None if per is None else (per.window, per.schedule)
+
+
+def _window_words(key: WindowKey | None) -> str:
+    if key is None:
+        return "for the whole period"
+    return f"per segment of '{key[1]}'" if key[0] == "segment" else f"per {key[0]}"
+
+
+def context_windows(
+    key: WindowKey | None, period: tuple[dt.date, dt.date], schedules: Mapping[str, ast.Schedule]
+) -> tuple[calendar.Window, ...]:
+    """The sub-periods a context is evaluated for: the period itself, its months (weeks,
+    quarters, years), or the segments of a schedule cut to the period."""
+    start, end = period
+    if key is None:
+        return (calendar.Window("year", "period", start, end),)
+    if key[0] == "segment":
+        table = schedules[key[1] or ""]
+        return tuple(
+            calendar.Window("segment", piece.start.isoformat(), piece.start, piece.end)
+            for piece in calendar.pieces(
+                [(row.start, row.end, None) for row in table.rows], start, end
+            )
+        )
+    return calendar.windows(key[0], start, end)  # type: ignore[arg-type]  # a calendar kind
+
+
+def check_windows(plan: ast.Plan, report: _Report) -> None:
+    """A value computed per sub-period is read only where the same sub-period is current;
+    `in month` stands only in a `per month` rule; weights have a share for every sub-period
+    they are read in."""
+    keys = {name: window_key(m.per) for name, m in report.measures.items()}
+    contexts: list[tuple[ast.Expr, ast.Per | None, str]] = [
+        (m.expr, m.per, f"measure '{name}'") for name, m in report.measures.items()
+    ]
+    for component in plan.components:
+        for root in (component.body, *(m.expr for m in component.modifiers)):
+            contexts.append((root, component.per, f"component '{component.name}'"))
+    broken_pers: set[ast.Per] = set()
+    for declared in {per for _, per, _ in contexts if per is not None}:
+        if declared.window == "segment" and declared.schedule not in report.schedules:
+            broken_pers.add(declared)
+            report.error(
+                "P201",
+                f"unknown schedule '{declared.schedule}'",
+                declared.span,
+                hint=did_you_mean(declared.schedule or "", report.schedules)
+                or "declare it: schedule NAME: from DATE to DATE: VALUE",
+            )
+    checked_weights: set[tuple[str, WindowKey | None]] = set()
+    for root, per, what in contexts:
+        if per in broken_pers:
+            continue
+        key = window_key(per)
+        for node in walk(root):
+            ref = report.references.get(node)
+            if ref is not None and ref.kind == "measure":
+                other = keys.get(ref.name)
+                if other is not None and other != key:
+                    report.error(
+                        "P211",
+                        f"'{ref.name}' is computed {_window_words(other)}, but {what} is "
+                        f"computed {_window_words(key)}",
+                        node.span,
+                        hint=f"read '{ref.name}' in a measure or component declared "
+                        f"'{_window_words(other)}'",
+                    )
+            elif isinstance(node, ast.InPeriod) and node.window != "period":
+                if key is None or key[0] != node.window:
+                    report.error(
+                        "P211",
+                        f"'in {node.window}' needs a rule computed per {node.window}, but "
+                        f"{what} is computed {_window_words(key)}",
+                        node.span,
+                        hint=f"declare {what.partition(' ')[0]} '{what.split(chr(39))[1]}' "
+                        f"per {node.window}, or write 'in period'",
+                    )
+            elif (
+                ref is not None and ref.kind == "weights" and (ref.name, key) not in checked_weights
+            ):
+                checked_weights.add((ref.name, key))
+                _check_weight_use(report.weights[ref.name], key, node, what, report)
+    for name, measure in report.measures.items():
+        key = keys[name]
+        if key is None:
+            continue
+        window = "segment" if key[0] == "segment" else key[0]
+        for node in walk(measure.expr):
+            if isinstance(node, ast.Aggregate) and not any(
+                isinstance(n, ast.InPeriod) and n.window == window
+                for n in (walk(node.where) if node.where is not None else ())
+            ):
+                report.warning(
+                    "W508",
+                    f"measure '{name}' is computed per {window}, but this aggregate counts "
+                    f"records of the whole period in every {window}",
+                    node.span,
+                    hint=f"add a condition on the record's date, e.g. where closed_on in {window}",
+                )
+
+
+def _check_weight_use(
+    table: ast.Weights, key: WindowKey | None, node: ast.Expr, what: str, report: _Report
+) -> None:
+    if calendar.WEIGHT_COUNTS.get(table.basis) is None:
+        return
+    for window in context_windows(key, report.period, report.schedules):
+        parts = calendar.weight_parts(
+            table.basis, window.start, window.end, week=window.kind == "week"
+        )
+        if parts is None:
+            span = "the plan period" if key is None else f"the {window.kind} {window.key}"
+            report.error(
+                "P211",
+                f"weights by {table.basis} give no share for {span} "
+                f"({calendar.describe(window.start, window.end)}), which {what} covers",
+                node.span,
+                hint=f"read '{table.name}' per {table.basis.partition(' ')[0]}, or in a "
+                f"period of whole {table.basis.partition(' ')[0]}s",
+            )
+            return
 
 
 # ---- pass: caps and floors -----------------------------------------------------------
@@ -1280,7 +1679,18 @@ def _range(node: ast.Expr, report: _Report) -> Range:
             return _field_range(report.record_kinds[ref.record_kind].fields[ref.name])
         if ref.kind == "measure":
             return report.measure_ranges.get(ref.name, _ANY)
+        if ref.kind == "schedule" and report.schedules[ref.name].rows:
+            values = [Fraction(row.value) for row in report.schedules[ref.name].rows]
+            return min(values), max(values)
+        if ref.kind == "weights":
+            weights = [Fraction(v) for v in report.weights[ref.name].values]
+            return (min(weights) if weights else Fraction(0)), Fraction(sum(weights))
         return _ANY
+    if isinstance(node, ast.Prorated):
+        low, high = _range(node.operand, report)
+        return (None if low is None else min(low, Fraction(0))), (
+            None if high is None else max(high, Fraction(0))
+        )
     if isinstance(node, ast.Negate):
         low, high = _range(node.operand, report)
         return (None if high is None else -high), (None if low is None else -low)
@@ -1560,6 +1970,14 @@ def check_unused(plan: ast.Plan, report: _Report) -> None:
         for node in walk(root)
         if isinstance(node, ast.Aggregate) and node.field is not None
     }
+    if report.employment is not None:
+        used.add(("participant_field", None, report.employment.start_field))
+        used.add(("participant_field", None, report.employment.end_field or ""))
+    for root in _roots(plan):
+        for node in walk(root):
+            if isinstance(node, ast.DayWeighted):
+                for name in (node.field, node.start_field, node.end_field):
+                    used.add(("record_field", node.kind, name))
     for name, decl in report.participant_fields.items():
         if decl.kind != "id" and ("participant_field", None, name) not in used:
             report.warning(
@@ -1591,6 +2009,22 @@ def check_unused(plan: ast.Plan, report: _Report) -> None:
                     decl.span,
                     hint=f"rename one of them, e.g. '{kind.name}_{name}'",
                 )
+    named: list[tuple[str, ast.Schedule | ast.Weights]] = [
+        *report.schedules.items(),
+        *report.weights.items(),
+    ]
+    for table_name, table in named:
+        kind_word = "weights" if isinstance(table, ast.Weights) else "schedule"
+        if (kind_word, None, table_name) not in used and not any(
+            per is not None and per.schedule == table_name
+            for per in (*(m.per for m in plan.measures), *(c.per for c in plan.components))
+        ):
+            report.warning(
+                "W506",
+                f"{kind_word} '{table_name}' is declared but never used",
+                table.span,
+                hint="use it in a measure or component, or remove it",
+            )
     for name, measure in report.measures.items():
         if ("measure", None, name) not in used:
             report.warning(
@@ -1608,6 +2042,7 @@ PASSES: Final[tuple[Callable[[ast.Plan, _Report], None], ...]] = (
     check_declarations,
     check_expressions,
     check_cycles,
+    check_windows,
     check_caps,
     check_tier_shapes,
     check_ranges,
@@ -1655,6 +2090,9 @@ def check_plan(plan: ast.Plan) -> CheckedPlan:
         references=report.references,
         measure_dependencies=report.measure_dependencies,
         warnings=tuple(d for d in report.diagnostics if d.severity == "warning"),
+        schedules=report.schedules,
+        weights=report.weights,
+        employment=report.employment,
     )
 
 

@@ -70,7 +70,18 @@ EXPRESSION_KEYWORDS: Final = frozenset(
 )
 #: Keywords that begin a statement: a record kind cannot be named with one.
 STATEMENT_KEYWORDS: Final = frozenset(
-    {"plan", "currency", "period", "rounding", "participant", "measure", "component"}
+    {
+        "plan",
+        "currency",
+        "period",
+        "rounding",
+        "participant",
+        "measure",
+        "component",
+        "schedule",
+        "weights",
+        "employment",
+    }
 )
 
 
@@ -93,6 +104,7 @@ def _expected(names: set[str]) -> str:
 _KEYWORDS: Final = (
     "marginal", "retroactive", "scorecard", "measure", "component", "participant",
     "currency", "period", "rounding", "minimum", "maximum", "average", "distinct",
+    "schedule", "weights", "employment", "prorated", "quarter", "segment", "weighted",
 )  # fmt: skip
 
 _MODIFIERS: Final = {
@@ -209,8 +221,8 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, filename: str) -> Di
             hint = f"did you mean '{typos[0][1]}' instead of '{typos[0][0]}'?"
         else:
             hint = (
-                "start each statement with plan, currency, period, rounding, participant "
-                "fields, KIND fields, measure or component"
+                "start each statement with plan, currency, period, rounding, employment, "
+                "participant fields, KIND fields, schedule, weights, measure or component"
             )
         return Diagnostic(
             "P101",

@@ -16,9 +16,10 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Final
 
+from incentive import calendar
 from incentive._types import Unit
 from incentive.dsl import ast
-from incentive.dsl.check import CheckedPlan, walk
+from incentive.dsl.check import CheckedPlan, WindowKey, context_windows, walk, window_key
 from incentive.engine import trace as tr
 from incentive.engine.credit import Credit
 from incentive.errors import Span
@@ -53,11 +54,21 @@ class ParticipantEnv:
     name: str
     fields: Mapping[str, Any]
     records: Mapping[str, Sequence[Credit]]
-    #: the period the run covers; closures read it here, so a run over sub-periods can vary it
+    #: the period the run covers
     period_start: dt.date
     period_end: dt.date
-    aggregates: list[tr.AggregateStep] = field(default_factory=list)
+    aggregates: dict[int, tr.AggregateStep] = field(default_factory=dict)
     measures: dict[str, tr.Step] = field(default_factory=dict)
+    #: "period", or the kind of sub-period this environment computes (month, week …)
+    context: str = "period"
+    #: the days of that period or sub-period
+    full: tuple[dt.date, dt.date] = (dt.date.min, dt.date.max)
+    #: those of its days the participant was employed; None when none
+    active: tuple[dt.date, dt.date] | None = (dt.date.min, dt.date.max)
+    #: the days a record's date must fall in for `in period`, `in month` …
+    bounds: dict[str, tuple[dt.date, dt.date]] = field(default_factory=dict)
+    #: the participant's employment: first and last day (date.max while employed)
+    employment: tuple[dt.date, dt.date] | None = None
 
 
 StepFn = Callable[[ParticipantEnv], tr.Step]
@@ -75,6 +86,8 @@ class Condition:
 @dataclass(frozen=True, slots=True)
 class CompiledAggregate:
     index: int
+    #: the sub-period it is computed for; None for the whole period
+    scope: WindowKey | None
     function: str
     kind: str
     field: str | None
@@ -100,6 +113,8 @@ class CompiledComponent:
     body: StepFn
     modifiers: tuple[CompiledModifier, ...]
     measures: tuple[str, ...]
+    #: the sub-period it pays for; None for the whole period
+    scope: WindowKey | None = None
 
 
 @dataclass(frozen=True)
@@ -108,8 +123,20 @@ class CompiledPlan:
 
     checked: CheckedPlan
     aggregates: tuple[CompiledAggregate, ...]
-    measures: tuple[tuple[str, int, StepFn], ...]
+    measures: tuple[CompiledMeasure, ...]
     components: tuple[CompiledComponent, ...]
+    #: the sub-periods of each kind the plan computes per, within its period
+    windows: Mapping[WindowKey, tuple[calendar.Window, ...]] = field(default_factory=dict)
+    #: record kinds read as dated rows: kind → (first-day field, last-day field, line)
+    dated: Mapping[str, tuple[str, str, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledMeasure:
+    name: str
+    line: int
+    fn: StepFn
+    scope: WindowKey | None
 
 
 _FLIP: Final = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
@@ -121,6 +148,10 @@ class _Compiler:
         self.lines = checked.source.splitlines()
         self.aggregates: list[CompiledAggregate] = []
         self.aggregate_index: dict[ast.Aggregate, int] = {}
+        #: the sub-period of the measure or component being compiled
+        self.scope: WindowKey | None = None
+        #: record kinds read as dated rows: (kind, first-day field, last-day field, line)
+        self.dated: dict[str, tuple[str, str, int]] = {}
 
     def unit(self, node: ast.Expr) -> Unit:
         return self.checked.units.get(node, "number")
@@ -162,14 +193,19 @@ class _Compiler:
             return self._compare(node)
         if isinstance(node, ast.InPeriod):
             operand = self.step(node.operand)
+            window = node.window
 
             def in_period(env: ParticipantEnv) -> tr.Step:
                 inner = operand(env)
-                start, end = env.period_start, env.period_end
+                start, end = env.bounds[window]
                 inside = start <= inner.value <= end  # type: ignore[operator]  # checked: a date
                 return tr.InPeriodStep(inside, "bool", inner, start, end)
 
             return in_period
+        if isinstance(node, ast.Prorated):
+            return self._prorated(node, unit)
+        if isinstance(node, ast.DayWeighted):
+            return self._day_weighted(node, unit)
         if isinstance(node, ast.InList):
             operand = self.step(node.operand)
             options = [self.step(o) for o in node.options]
@@ -231,6 +267,10 @@ class _Compiler:
         name = ref.name
         if ref.kind == "measure":
             return lambda env: env.measures[name]
+        if ref.kind == "schedule":
+            return self._schedule(self.checked.schedules[name], unit)
+        if ref.kind == "weights":
+            return self._weights(self.checked.weights[name])
         if ref.kind == "participant_field":
 
             def participant_field(env: ParticipantEnv) -> tr.Step:
@@ -305,6 +345,76 @@ class _Compiler:
             return tr.BoundStep(lim if bit else value, unit, kind, a, b, bit)
 
         return bound
+
+    # ---- time -----------------------------------------------------------------------
+    def _prorated(self, node: ast.Prorated, unit: Unit) -> StepFn:
+        operand = self.step(node.operand)
+
+        def prorated(env: ParticipantEnv) -> tr.Step:
+            inner = operand(env)
+            days = 0 if env.active is None else calendar.days_between(*env.active)
+            of_days = calendar.days_between(*env.full)
+            value = number_of(inner)
+            if days != of_days:
+                value = div(mul(value, Decimal(days)), Decimal(of_days))
+            return tr.ProratedStep(value, unit, inner, days, of_days)
+
+        return prorated
+
+    def _schedule(self, table: ast.Schedule, unit: Unit) -> StepFn:
+        rows = [(row.start, row.end, row.value) for row in table.rows]
+        name, line = table.name, table.span.line
+
+        def schedule(env: ParticipantEnv) -> tr.Step:
+            start, end = env.active or env.full
+            pieces = tuple(
+                tr.DayPiece(p.start, p.end, p.days, p.value)  # type: ignore[arg-type]  # a Decimal
+                for p in calendar.pieces(rows, start, end)
+            )
+            days = calendar.days_between(start, end)
+            return tr.ScheduleStep(_weighted(pieces, days), unit, name, pieces, days, line)
+
+        return schedule
+
+    def _weights(self, table: ast.Weights) -> StepFn:
+        values, basis, name = table.values, table.basis, table.name
+
+        def weights(env: ParticipantEnv) -> tr.Step:
+            start, end = env.full
+            parts = calendar.weight_parts(basis, start, end, week=env.context == "week")
+            assert parts is not None  # check_windows made sure every sub-period has a share
+            shares = tuple((unit_name, values[index]) for index, unit_name in parts)
+            total: Exact = ZERO
+            for _, share in shares:
+                total = add(total, share)
+            return tr.WeightStep(total, "ratio", name, shares, basis)
+
+        return weights
+
+    def _day_weighted(self, node: ast.DayWeighted, unit: Unit) -> StepFn:
+        kind, value_field = node.kind, node.field
+        first, last = node.start_field, node.end_field
+        line, span = node.span.line, node.span
+        self.dated.setdefault(kind, (first, last, line))
+
+        def day_weighted(env: ParticipantEnv) -> tr.Step:
+            start, end = env.active or env.full
+            credits = env.records.get(kind, ())
+            rows = []
+            for credit in credits:
+                values = credit.record.values
+                rows.append((values[first], values[last] or dt.date.max, credit.record))
+            _check_rows(rows, start, end, kind, span)
+            pieces = tuple(
+                tr.DayPiece(p.start, p.end, p.days, p.value.values[value_field], p.value.id)  # type: ignore[attr-defined]  # a Record
+                for p in calendar.pieces(rows, start, end)
+            )
+            days = calendar.days_between(start, end)
+            return tr.DayWeightedStep(
+                _weighted(pieces, days), unit, kind, value_field, pieces, days, line
+            )
+
+        return day_weighted
 
     def _scorecard(self, node: ast.Scorecard) -> StepFn:
         items = [(self.step(item.measure), item.weight) for item in node.items]
@@ -412,6 +522,7 @@ class _Compiler:
         self.aggregates.append(
             CompiledAggregate(
                 index,
+                self.scope,
                 node.function,
                 node.kind,
                 node.field,
@@ -425,8 +536,14 @@ class _Compiler:
         return index
 
     def _conditions(self, node: ast.Expr) -> list[Condition]:
+        conditions = self._split(node)
+        # Test the sub-period first: a record of another month is left out for that
+        # reason alone, and the statement of this month need not list it.
+        return sorted(conditions, key=lambda c: c.info.window in (None, "period"))
+
+    def _split(self, node: ast.Expr) -> list[Condition]:
         if isinstance(node, ast.Logic) and node.op == "and":
-            return self._conditions(node.left) + self._conditions(node.right)
+            return self._split(node.left) + self._split(node.right)
         fields = [
             self.checked.references[n].name
             for n in walk(node)
@@ -442,6 +559,7 @@ class _Compiler:
                     node.span.line,
                     fields[0] if fields else None,
                     self.checked.period_start if isinstance(node, ast.InPeriod) else None,
+                    node.window if isinstance(node, ast.InPeriod) else None,
                 ),
             )
         ]
@@ -462,7 +580,7 @@ class _Compiler:
         if isinstance(node, ast.InPeriod):
             name = self._record_field(node.operand)
             if name is not None:
-                return _field_in_period(name)
+                return _field_in_window(name, node.window)
         if isinstance(node, ast.InList):
             name = self._record_field(node.operand)
             options = [o.value for o in node.options if isinstance(o, literal)]
@@ -508,7 +626,13 @@ class _Compiler:
             return lambda env, record: test(left(env, record), right(env, record))
         if isinstance(node, ast.InPeriod):
             operand = self.value(node.operand)
-            return lambda env, record: env.period_start <= operand(env, record) <= env.period_end
+            window = node.window
+
+            def in_window(env: ParticipantEnv, record: Credit | None) -> bool:
+                start, end = env.bounds[window]
+                return bool(start <= operand(env, record) <= end)
+
+            return in_window
         if isinstance(node, ast.InList):
             operand = self.value(node.operand)
             options = [self.value(o) for o in node.options]
@@ -548,12 +672,53 @@ def _field_compare(name: str, op: str, constant: Any) -> ValueFn:
     return lambda env, credit: test(credit.record.values[name], constant)  # type: ignore[union-attr]  # filters always get a credit
 
 
-def _field_in_period(name: str) -> ValueFn:
-    def in_period(env: ParticipantEnv, credit: Credit | None) -> bool:
+def _field_in_window(name: str, window: str) -> ValueFn:
+    def in_window(env: ParticipantEnv, credit: Credit | None) -> bool:
         assert credit is not None
-        return bool(env.period_start <= credit.record.values[name] <= env.period_end)
+        start, end = env.bounds[window]
+        return bool(start <= credit.record.values[name] <= end)
 
-    return in_period
+    return in_window
+
+
+def _weighted(pieces: Sequence[tr.DayPiece], days: int) -> Exact:
+    """Σ value × days ÷ all days: exact, so 100,000 for 46 days and 120,000 for 46 days
+    give 110,000; a single piece gives its value untouched."""
+    if len(pieces) == 1 and pieces[0].days == days:
+        return pieces[0].value
+    total: Exact = ZERO
+    for piece in pieces:
+        total = add(total, mul(piece.value, Decimal(piece.days)))
+    return div(total, Decimal(days)) if days else ZERO
+
+
+def _check_rows(
+    rows: Sequence[tuple[dt.date, dt.date, Any]],
+    start: dt.date,
+    end: dt.date,
+    kind: str,
+    span: Span,
+) -> None:
+    """A participant's dated rows must not overlap, and must cover ``start``…``end``."""
+
+    def where(record: Any) -> str:
+        return f"{record.source} row {record.row}"
+
+    for first, second in calendar.overlaps([(a, b) for a, b, _ in rows]):
+        a, b = rows[first], rows[second]
+        shared = calendar.overlap(a[0], a[1], b[0], b[1])
+        assert shared is not None
+        raise EvaluationFailure(
+            "E603",
+            f"'{kind}' records {a[2].id} ({where(a[2])}) and {b[2].id} ({where(b[2])}) "
+            f"both cover {calendar.describe(*shared)}",
+            span,
+        )
+    gaps = calendar.holes([(a, b) for a, b, _ in rows], start, end)
+    if gaps:
+        raise EvaluationFailure(
+            "E603", f"no '{kind}' record covers {calendar.describe(*gaps[0])}", span
+        )
 
 
 def _field_in(name: str, options: frozenset[Any], negated: bool) -> ValueFn:
@@ -600,12 +765,15 @@ def compile_plan(checked: CheckedPlan) -> CompiledPlan:
         The compiled plan; compiling again gives an equal one.
     """
     compiler = _Compiler(checked)
-    measures = tuple(
-        (name, checked.measures[name].span.line, compiler.step(checked.measures[name].expr))
-        for name in checked.measure_order
-    )
+    measures = []
+    for name in checked.measure_order:
+        measure = checked.measures[name]
+        compiler.scope = window_key(measure.per)
+        step = compiler.step(measure.expr)
+        measures.append(CompiledMeasure(name, measure.span.line, step, compiler.scope))
     components = []
     for component in checked.components:
+        compiler.scope = window_key(component.per)
         gates = tuple(
             CompiledModifier("gate", compiler.step(m.expr), m.span.line)
             for m in component.modifiers
@@ -625,9 +793,23 @@ def compile_plan(checked: CheckedPlan) -> CompiledPlan:
                 compiler.step(component.body),
                 others,
                 used,
+                compiler.scope,
             )
         )
-    return CompiledPlan(checked, tuple(compiler.aggregates), measures, tuple(components))
+    keys = {m.scope for m in measures} | {c.scope for c in components}
+    windows = {
+        key: context_windows(key, (checked.period_start, checked.period_end), checked.schedules)
+        for key in keys
+        if key is not None
+    }
+    return CompiledPlan(
+        checked,
+        tuple(compiler.aggregates),
+        tuple(measures),
+        tuple(components),
+        windows,
+        compiler.dated,
+    )
 
 
 def _measures_used(component: ast.Component, checked: CheckedPlan) -> tuple[str, ...]:

@@ -10,13 +10,15 @@ reason.  Imports dsl.check, engine and money.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
+from incentive import calendar
 from incentive._types import Unit
 from incentive.dsl import ast
-from incentive.dsl.check import CheckedPlan
+from incentive.dsl.check import CheckedPlan, WindowKey
 from incentive.engine import trace as tr
 from incentive.engine.compile import (
     CompiledAggregate,
@@ -33,6 +35,7 @@ from incentive.engine.results import (
     ComponentResult,
     Label,
     ParticipantResult,
+    PartResult,
     PlanInfo,
     RecordDisposition,
     RecordSummary,
@@ -110,10 +113,10 @@ def _aggregate(agg: CompiledAggregate, env: ParticipantEnv, ledger: _Ledger) -> 
                 failed = number
                 break
         if failed is not None:
-            ledger.exclude(agg.kind, record.id, agg.names[failed])
-            excluded.append(
-                tr.Exclusion(record.id, record.values, field, agg.conditions[failed].info)
-            )
+            info = agg.conditions[failed].info
+            bounds = env.bounds.get(info.window) if info.window is not None else None
+            ledger.exclude(agg.kind, record.id, _reason(agg.names[failed], info, env, record))
+            excluded.append(tr.Exclusion(record.id, record.values, field, info, bounds))
             continue
         ledger.count(agg.kind, record.id)
         counted_ids.append(record.id)
@@ -134,6 +137,18 @@ def _aggregate(agg: CompiledAggregate, env: ParticipantEnv, ledger: _Ledger) -> 
         tuple(excluded),
         agg.line,
     )
+
+
+def _reason(name: str, info: tr.FilterCondition, env: ParticipantEnv, record: Any) -> str:
+    """Why a record was left out: the condition, and when a date inside the (sub-)period
+    failed it, that the participant was not employed that day."""
+    if info.window is None or info.field is None:
+        return name
+    value = record.values.get(info.field)
+    first, last = (env.period_start, env.period_end) if info.window == "period" else env.full
+    if isinstance(value, dt.date) and first <= value <= last:
+        return f"{name} (not employed on that day)"
+    return name
 
 
 def _fold(agg: CompiledAggregate, values: list[Any], count: int) -> tuple[Exact, Unit]:
@@ -207,15 +222,129 @@ def _component(
 
 
 def _measures(
-    compiled: CompiledPlan, env: ParticipantEnv, ledger: _Ledger
+    compiled: CompiledPlan, env: ParticipantEnv, ledger: _Ledger, scope: WindowKey | None
 ) -> dict[str, tr.MeasureTrace]:
-    env.aggregates = [_aggregate(agg, env, ledger) for agg in compiled.aggregates]
+    """The aggregates and measures of one (sub-)period, in dependency order."""
+    for agg in compiled.aggregates:
+        if agg.scope == scope:
+            env.aggregates[agg.index] = _aggregate(agg, env, ledger)
     measures: dict[str, tr.MeasureTrace] = {}
-    for name, line, fn in compiled.measures:
-        step = fn(env)
-        env.measures[name] = tr.MeasureStep(step.value, step.unit, name)
-        measures[name] = tr.MeasureTrace(name, line, step)
+    for measure in compiled.measures:
+        if measure.scope != scope:
+            continue
+        step = measure.fn(env)
+        env.measures[measure.name] = tr.MeasureStep(step.value, step.unit, measure.name)
+        measures[measure.name] = tr.MeasureTrace(measure.name, measure.line, step)
     return measures
+
+
+#: A range of days no date falls in: the bounds of a period nobody was employed in.
+_NEVER: Final = (dt.date.max, dt.date.min)
+
+
+def _employment(checked: CheckedPlan, participant: Participant) -> tuple[dt.date, dt.date] | None:
+    employment = checked.employment
+    if employment is None:
+        return None
+    first = participant.values[employment.start_field]
+    last = participant.values[employment.end_field] if employment.end_field else None
+    return first, last or dt.date.max
+
+
+def _period_env(checked: CheckedPlan, participant: Participant, records: Any) -> ParticipantEnv:
+    full = (checked.period_start, checked.period_end)
+    employment = _employment(checked, participant)
+    active = full if employment is None else calendar.overlap(*full, *employment)
+    return ParticipantEnv(
+        participant.id,
+        participant.name,
+        participant.values,
+        records,
+        checked.period_start,
+        checked.period_end,
+        context="period",
+        full=full,
+        active=active,
+        bounds={"period": active or _NEVER},
+        employment=employment,
+    )
+
+
+def _window_env(parent: ParticipantEnv, window: calendar.Window) -> ParticipantEnv:
+    full = (window.start, window.end)
+    employment = parent.employment
+    active = full if employment is None else calendar.overlap(*full, *employment)
+    return ParticipantEnv(
+        parent.participant_id,
+        parent.name,
+        parent.fields,
+        parent.records,
+        parent.period_start,
+        parent.period_end,
+        measures=dict(parent.measures),
+        context=window.kind,
+        full=full,
+        active=active,
+        bounds={"period": parent.bounds["period"], window.kind: active or _NEVER},
+        employment=employment,
+    )
+
+
+_Part = tuple[calendar.Window, ParticipantEnv, dict[str, tr.MeasureTrace]]
+
+
+def _windows(
+    compiled: CompiledPlan, env: ParticipantEnv, ledger: _Ledger
+) -> dict[WindowKey, list[_Part]]:
+    """Every sub-period's environment and measures, for each kind the plan computes per."""
+    parts: dict[WindowKey, list[_Part]] = {}
+    for key, windows in compiled.windows.items():
+        for window in windows:
+            window_env = _window_env(env, window)
+            measures = _measures(compiled, window_env, ledger, key)
+            parts.setdefault(key, []).append((window, window_env, measures))
+    return parts
+
+
+def _dated_rows(compiled: CompiledPlan, env: ParticipantEnv, ledger: _Ledger) -> None:
+    """Rows read as a schedule count when their days meet the period, and are left out,
+    with the reason, when they do not."""
+    start, end = env.active or env.full
+    for kind, (first, last, line) in compiled.dated.items():
+        for credit in env.records.get(kind, ()):
+            values = credit.record.values
+            if calendar.overlap(values[first], values[last] or dt.date.max, start, end):
+                ledger.count(kind, credit.record.id)
+            else:
+                ledger.exclude(
+                    kind, credit.record.id, f"line {line}: its days lie outside the period"
+                )
+
+
+def _per_component(
+    component: CompiledComponent, parts: list[_Part], checked: CheckedPlan
+) -> tr.ComponentTrace:
+    """A component paid per sub-period: each part rounded by the plan's rule, then added."""
+    traces = []
+    for window, window_env, measures in parts:
+        trace = _component(component, window_env, checked)
+        active = window_env.active if window_env.active != window_env.full else None
+        own = {name: measures[name] for name in component.measures if name in measures}
+        traces.append(tr.PartTrace(window.key, window.start, window.end, active, trace, own))
+    amount = money_total((t.component.amount for t in traces), checked.quantum)
+    window_measures = {name for _, _, measures in parts for name in measures}
+    return tr.ComponentTrace(
+        component.name,
+        component.line,
+        (),
+        None,
+        (),
+        amount,
+        amount,
+        tuple(name for name in component.measures if name not in window_measures),
+        tuple(traces),
+        component.scope[0] if component.scope else None,
+    )
 
 
 def _problem(participant_id: str, error: Exception) -> EvaluationProblem:
@@ -258,31 +387,40 @@ def _run(compiled: CompiledPlan, inputs: Inputs, *, skip_invalid: bool) -> RunRe
     problems: list[EvaluationProblem] = []
     unpaid: dict[str, str] = {}
 
-    # Phase 1: aggregates and measures for the whole population.
-    evaluated: list[tuple[Participant, ParticipantEnv, dict[str, tr.MeasureTrace], _Ledger]] = []
+    # Phase 1: aggregates and measures for the whole population, for the period and for
+    # each of its sub-periods.
+    evaluated: list[
+        tuple[
+            Participant,
+            ParticipantEnv,
+            dict[str, tr.MeasureTrace],
+            dict[WindowKey, list[_Part]],
+            _Ledger,
+        ]
+    ] = []
     for participant in inputs.participants:
-        env = ParticipantEnv(
-            participant.id,
-            participant.name,
-            participant.values,
-            credits.get(participant.id, {}),
-            checked.period_start,
-            checked.period_end,
-        )
+        env = _period_env(checked, participant, credits.get(participant.id, {}))
         own = _Ledger()
         try:
-            measures = _measures(compiled, env, own)
+            measures = _measures(compiled, env, own, None)
+            parts = _windows(compiled, env, own)
+            _dated_rows(compiled, env, own)
         except (EvaluationFailure, NumberLimitError) as error:
             problems.append(_problem(participant.id, error))
             unpaid[participant.id] = problems[-1].render()
             continue
-        evaluated.append((participant, env, measures, own))
+        evaluated.append((participant, env, measures, parts, own))
 
     # Phase 2: components, from the measures.
     results: list[ParticipantResult] = []
-    for participant, env, measures, own in evaluated:
+    for participant, env, measures, parts, own in evaluated:
         try:
-            components = tuple(_component(c, env, checked) for c in compiled.components)
+            components = tuple(
+                _component(c, env, checked)
+                if c.scope is None
+                else _per_component(c, parts[c.scope], checked)
+                for c in compiled.components
+            )
             total = money_total((c.amount for c in components), checked.quantum)
         except (EvaluationFailure, NumberLimitError) as error:
             problems.append(_problem(participant.id, error))
@@ -290,9 +428,20 @@ def _run(compiled: CompiledPlan, inputs: Inputs, *, skip_invalid: bool) -> RunRe
             continue
         ledger.merge(own)
         lines = tuple(
-            ComponentResult(name=c.name, label=info.labels[c.name], amount=c.amount, line=c.line)
+            ComponentResult(
+                name=c.name,
+                label=info.labels[c.name],
+                amount=c.amount,
+                line=c.line,
+                parts=tuple(
+                    PartResult(key=p.key, start=p.start, end=p.end, amount=p.component.amount)
+                    for p in c.parts
+                ),
+            )
             for c in components
         )
+        employed = env.active if checked.employment is not None else None
+        period_days = calendar.days_between(*env.full)
         results.append(
             ParticipantResult.model_construct(
                 participant_id=participant.id,
@@ -300,7 +449,15 @@ def _run(compiled: CompiledPlan, inputs: Inputs, *, skip_invalid: bool) -> RunRe
                 components=lines,
                 total=total,
                 plan=info,
-                trace=tr.ParticipantTrace(measures, components),
+                trace=tr.ParticipantTrace(
+                    measures,
+                    components,
+                    employed,
+                    None
+                    if checked.employment is None
+                    else (0 if employed is None else calendar.days_between(*employed)),
+                    period_days if checked.employment is not None else None,
+                ),
             )
         )
     if problems and not skip_invalid:

@@ -175,6 +175,12 @@ def _date(value: Any) -> dt.date:
         raise _FieldProblem("is not a date written YYYY-MM-DD") from None
 
 
+def _optional_date(value: Any) -> dt.date | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return _date(value)
+
+
 def _required_text(value: Any) -> str:
     text = _as_text(value)
     if not text:
@@ -212,6 +218,8 @@ def _parser(decl: ast.FieldDecl) -> Callable[[Any], Any]:
         return _count
     if decl.kind == "date":
         return _date
+    if decl.kind == "optional_date":
+        return _optional_date
     if decl.kind in ("participant", "id"):
         return _required_text
     if decl.kind == "score":
@@ -554,11 +562,18 @@ def _load(plan: CheckedPlan, participants: RowSource, records: Mapping[str, RowS
             )
             continue
         values = {name: row_values[name] for name in plan.participant_fields}
+        late = _employment_problem(plan, values, source, number)
+        if late is not None:
+            problems.append(late)
+            rejected_people.add(pid)
+            continue
         people[pid] = Participant(pid, row_values["name"] or pid, values, source, number)
 
     by_kind: dict[str, tuple[Record, ...]] = {}
+    period = (plan.period_start, plan.period_end)
     for kind_name, kind in plan.record_kinds.items():
         kept: dict[str, Record] = {}
+        within = [name for name, decl in kind.fields.items() if decl.within_period]
         model = record_model(kind)
         source, rows = _read_rows(records[kind_name], f"{kind_name} records")
         rows, missing = _with_columns(rows, model.required(), source)
@@ -587,6 +602,16 @@ def _load(plan: CheckedPlan, participants: RowSource, records: Mapping[str, RowS
                     record_id,
                     f"is already the id of the record on row {kept[record_id].row}",
                 )
+            elif (outside := _outside(values, within, period)) is not None:
+                problem = RecordProblem(
+                    "R409",
+                    source,
+                    number,
+                    outside,
+                    values[outside].isoformat(),
+                    f"is outside the plan period {period[0].isoformat()} to "
+                    f"{period[1].isoformat()}, and the plan takes only records inside it",
+                )
             elif owner not in people:
                 reason = (
                     "belongs to a participant whose row was rejected"
@@ -603,3 +628,32 @@ def _load(plan: CheckedPlan, participants: RowSource, records: Mapping[str, RowS
             kept[record_id] = Record(kind_name, record_id, owner, values, source, number)
         by_kind[kind_name] = tuple(kept.values())
     return Inputs(tuple(people.values()), by_kind, tuple(problems), tuple(rejected))
+
+
+def _outside(
+    values: Mapping[str, Any], fields: Sequence[str], period: tuple[dt.date, dt.date]
+) -> str | None:
+    """The first of ``fields`` whose date lies outside ``period``, if any."""
+    for name in fields:
+        if not period[0] <= values[name] <= period[1]:
+            return name
+    return None
+
+
+def _employment_problem(
+    plan: CheckedPlan, values: Mapping[str, Any], source: str, row: int
+) -> RecordProblem | None:
+    employment = plan.employment
+    if employment is None or employment.end_field is None:
+        return None
+    first, last = values[employment.start_field], values[employment.end_field]
+    if last is None or last >= first:
+        return None
+    return RecordProblem(
+        "R408",
+        source,
+        row,
+        employment.end_field,
+        last.isoformat(),
+        f"is before the first day of employment ({employment.start_field} {first.isoformat()})",
+    )

@@ -45,8 +45,22 @@ class PlanInfo(BaseModel):
         return label.zh if lang == "zh" else label.en
 
 
+class PartResult(BaseModel):
+    """What a component paid for one sub-period (a month, an ISO week …)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    #: "2026-07" for a month, "2026-W27" for an ISO week, "2026-Q3", "2026", or a
+    #: schedule segment's first day
+    key: str
+    start: dt.date
+    end: dt.date
+    amount: Decimal
+
+
 class ComponentResult(BaseModel):
-    """One payout line: a component's rounded amount."""
+    """One payout line: a component's rounded amount, and its parts when it pays per
+    sub-period (they add up to the amount)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -54,6 +68,7 @@ class ComponentResult(BaseModel):
     label: Label
     amount: Decimal
     line: int
+    parts: tuple[PartResult, ...] = ()
 
 
 class ParticipantResult(BaseModel):

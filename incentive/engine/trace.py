@@ -73,6 +73,59 @@ class InPeriodStep(Step):
 
 
 @dataclass(frozen=True, slots=True)
+class DayPiece:
+    """Days during which one value was in force: a schedule row, or a record's dates."""
+
+    start: dt.date
+    end: dt.date
+    days: int
+    value: Decimal
+    #: the record the value came from, for values weighted from records
+    record_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleStep(Step):
+    """A schedule's value over the days of the (sub-)period: one piece when it did not
+    change, else the day-weighted average of the pieces."""
+
+    name: str
+    pieces: tuple[DayPiece, ...]
+    days: int
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class DayWeightedStep(Step):
+    """``kind.field weighted by days``: a participant's dated records averaged by days."""
+
+    kind: str
+    field: str
+    pieces: tuple[DayPiece, ...]
+    days: int
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class WeightStep(Step):
+    """A seasonality weight: the share of the (sub-)period, from its quarters or months."""
+
+    name: str
+    #: (quarter or month, e.g. "2026-Q3", and its weight) making up the share
+    parts: tuple[tuple[str, Decimal], ...]
+    basis: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProratedStep(Step):
+    """``x prorated``: x × days employed ÷ days of the (sub-)period."""
+
+    operand: Step
+    days: int
+    of_days: int
+
+
+@dataclass(frozen=True, slots=True)
 class InListStep(Step):
     operand: Step
     options: tuple[Step, ...]
@@ -118,6 +171,8 @@ class FilterCondition:
     field: str | None
     #: the period's first day, when the condition is ``<date field> in period``
     period_start: dt.date | None
+    #: "period", or the sub-period (month, week …) the condition tests
+    window: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +186,8 @@ class Exclusion:
     values: Mapping[str, Value]
     amount_field: str | None
     why: FilterCondition
+    #: the days the record's date had to fall in, when the condition is on dates
+    bounds: tuple[dt.date, dt.date] | None = None
 
     @property
     def condition(self) -> str:
@@ -152,6 +209,8 @@ class Exclusion:
     @property
     def in_period(self) -> Literal["before", "after"] | None:
         start, value = self.why.period_start, self.field_value
+        if self.bounds is not None:
+            start = self.bounds[0]
         if start is None or not isinstance(value, dt.date):
             return None
         return "before" if value < start else "after"
@@ -234,6 +293,24 @@ class ComponentTrace:
     exact: Decimal | Fraction
     amount: Decimal
     measures: tuple[str, ...]
+    #: for a component paid per sub-period: each sub-period's own trace, in order
+    parts: tuple[PartTrace, ...] = ()
+    #: "month", "week", "quarter", "year" or "segment" for a component paid per sub-period
+    per: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PartTrace:
+    """One sub-period of a component paid per sub-period."""
+
+    key: str
+    start: dt.date
+    end: dt.date
+    #: the days of the sub-period the participant was employed, when fewer than all
+    active: tuple[dt.date, dt.date] | None
+    component: ComponentTrace
+    #: the per-sub-period measures, computed for this sub-period
+    measures: dict[str, MeasureTrace]
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,3 +326,8 @@ class ParticipantTrace:
 
     measures: dict[str, MeasureTrace]
     components: tuple[ComponentTrace, ...]
+    #: the days the participant was employed in the period, when an employment line says
+    employed: tuple[dt.date, dt.date] | None = None
+    #: days employed in the period, and the period's days, when an employment line says
+    employed_days: int | None = None
+    period_days: int | None = None

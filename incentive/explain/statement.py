@@ -9,6 +9,7 @@ the plan line it comes from, then the sum that gives the total.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import re
 import tomllib
@@ -112,7 +113,9 @@ class _Writer:
         self.lang = lang
         self.t = _locale(lang)
         self.lines: list[StatementLine] = []
-        self.shown_measures: set[str] = set()
+        self.shown_measures: set[str | tuple[str, str]] = set()
+        #: the per-sub-period measures of the sub-period being explained
+        self.part: tr.PartTrace | None = None
         #: places of a percent shown; raised for one line when its amount needs them
         self.ratio_places = fmt.RATIO_PLACES
 
@@ -159,6 +162,20 @@ class _Writer:
             return self.step_value(step)
         if isinstance(step, tr.FieldStep | tr.MeasureStep):
             return f"{self.label(step.name)} {self.step_value(step)}"
+        if isinstance(step, tr.ScheduleStep):
+            return f"{self.label(step.name)} {self.table_value(step)}"
+        if isinstance(step, tr.WeightStep):
+            units = ", ".join(self.unit_name(key) for key, _ in step.parts)
+            return self.t.text("weight_formula").format(
+                label=self.label(step.name), units=units, value=self.table_value(step)
+            )
+        if isinstance(step, tr.DayWeightedStep):
+            return f"{self.label(f'{step.kind}.{step.field}')} {self.step_value(step)}"
+        if isinstance(step, tr.ProratedStep):
+            text = self.t.text("prorated_formula").format(
+                operand=self.formula(step.operand, 2), days=step.days, of=step.of_days
+            )
+            return f"({text})" if parent > 2 else text
         if isinstance(step, tr.ArithmeticStep):
             level = 1 if step.op in "+-" else 2
             symbol = {"+": "+", "-": "−", "*": "×", "/": "÷"}[step.op]
@@ -229,6 +246,10 @@ class _Writer:
             self.blocks(child, indent, component)
         if isinstance(step, tr.AggregateStep):
             self.aggregate(step, indent, None)
+        elif isinstance(step, tr.ScheduleStep | tr.DayWeightedStep) and (
+            len(step.pieces) > 1 or isinstance(step, tr.DayWeightedStep)
+        ):
+            self.by_days(step, indent)
         elif isinstance(step, tr.TierStep):
             self.tiers(step, indent)
         elif isinstance(step, tr.ScorecardStep):
@@ -258,18 +279,43 @@ class _Writer:
         )
         if not step.excluded:
             return
+        # Records of other sub-periods are left out of this one by its dates; they are
+        # counted in their own, so only the others are listed.
+        excluded = [e for e in step.excluded if self.listed(e)]
+        if not excluded:
+            return
         self.say(indent + 1, "not_counted")
         # In id order, so the statement does not depend on the order of the input.
-        excluded = sorted(step.excluded, key=lambda e: _natural(e.record_id))
+        excluded = sorted(excluded, key=lambda e: _natural(e.record_id))
         for exclusion in excluded[:MAX_LISTED]:
             self.raw(indent + 2, self.exclusion(exclusion, step.kind))
-        rest = len(step.excluded) - MAX_LISTED
+        rest = len(excluded) - MAX_LISTED
         if rest > 0:
             self.say(indent + 2, "excluded_more", count=fmt.whole(Decimal(rest)))
+
+    def listed(self, item: tr.Exclusion) -> bool:
+        """Whether a statement lists an exclusion: all but those of records dated in
+        another sub-period than the one explained (they count in their own)."""
+        if item.why.window in (None, "period"):
+            return True
+        value, part = item.field_value, self.part
+        return part is not None and isinstance(value, dt.date) and part.start <= value <= part.end
 
     def exclusion(self, item: tr.Exclusion, kind: str) -> str:
         amount = "" if item.amount is None else " " + self.money(item.amount)
         field = self.label(f"{kind}.{item.field}") if item.field is not None else None
+        side = item.in_period
+        value = item.field_value
+        if side is not None and item.field is not None and isinstance(value, dt.date):
+            outside = value < self.plan.period_start or value > self.plan.period_end
+            if not outside:  # inside the period, outside the days employed
+                return self.t.text("excluded_employment").format(
+                    id=item.record_id,
+                    amount=amount,
+                    field=field,
+                    value=fmt.date(value),
+                    side=self.t[f"employed_{side}"],
+                )
         if item.in_period is not None and item.field is not None:
             return self.t.text("excluded_period").format(
                 id=item.record_id,
@@ -290,11 +336,67 @@ class _Writer:
             id=item.record_id, amount=amount, condition=item.condition
         )
 
+    def by_days(self, step: tr.ScheduleStep | tr.DayWeightedStep, indent: int) -> None:
+        """A value in force on dates: each piece with its days, then the weighted value."""
+        if isinstance(step, tr.ScheduleStep):
+            label = self.label(step.name)
+        else:
+            label = self.label(f"{step.kind}.{step.field}")
+        self.say(indent, "by_days", line=step.line, label=label)
+        for piece in step.pieces:
+            self.say(
+                indent + 1,
+                "by_days_piece" if piece.record_id is None else "by_days_record",
+                id=piece.record_id or "",
+                start=fmt.date(piece.start),
+                end=fmt.date(piece.end),
+                days=piece.days,
+                value=self.table_value(tr.Step(piece.value, step.unit)),
+            )
+        if len(step.pieces) > 1:
+            terms = " + ".join(
+                f"{self.table_value(tr.Step(p.value, step.unit))} × {p.days}" for p in step.pieces
+            )
+            self.say(
+                indent + 1,
+                "by_days_total",
+                terms=terms,
+                days=step.days,
+                value=self.step_value(step),
+            )
+
+    def table_value(self, step: tr.Step) -> str:
+        """A rate or weight as the plan wrote it (6%, not 6.000000%) when it is one."""
+        if step.unit == "ratio" and isinstance(step.value, Decimal):
+            return fmt.percent(step.value, fixed=False)
+        return self.step_value(step)
+
+    def unit_name(self, key: str) -> str:
+        """2026-Q3 → 'Q3 2026' / '2026年第3季度'; 2026-07 → 'July 2026' / '2026年7月'."""
+        year, _, rest = key.partition("-")
+        if rest.startswith("Q"):
+            return self.t.text("quarter_name").format(year=year, quarter=rest[1:])
+        if rest.startswith("W"):
+            return self.t.text("week_name").format(year=year, week=int(rest[1:]))
+        if rest:
+            month = int(rest)
+            return self.t.text("month_name").format(
+                year=year, month=month, name=self.t["months"][month - 1]
+            )
+        return self.t.text("year_name").format(year=year)
+
     def measure(self, name: str, indent: int) -> None:
-        if name in self.shown_measures:
-            return
-        self.shown_measures.add(name)
-        measure = self.result.trace.measures[name]
+        part = self.part
+        if part is not None and name in part.measures:
+            measure = part.measures[name]
+            if (part.key, name) in self.shown_measures:
+                return
+            self.shown_measures.add((part.key, name))
+        else:
+            if name in self.shown_measures:
+                return
+            self.shown_measures.add(name)
+            measure = self.result.trace.measures[name]
         step = measure.step
         if isinstance(step, tr.AggregateStep):
             self.aggregate(step, indent, name)
@@ -430,22 +532,72 @@ class _Writer:
         )
         for name in component.measures:
             self.measure(name, 1)
+        if component.per is not None:
+            self.parts(component)
+            return
+        self.component_body(component, 1)
+
+    def parts(self, component: tr.ComponentTrace) -> None:
+        """A component paid per sub-period: each sub-period explained, then the sum."""
+        assert component.per is not None
+        self.say(1, f"per_{component.per}", count=len(component.parts))
+        for part in component.parts:
+            self.say(
+                1,
+                "part",
+                name=self.part_name(component.per, part),
+                start=fmt.date(part.start),
+                end=fmt.date(part.end),
+                amount=self.money(part.component.amount),
+            )
+            if part.active is not None:
+                self.say(
+                    2,
+                    "part_employed",
+                    start=fmt.date(part.active[0]),
+                    end=fmt.date(part.active[1]),
+                )
+            saved, self.part = self.part, part
+            try:
+                for name in part.component.measures:
+                    self.measure(name, 2)
+                self.component_body(part.component, 2)
+            finally:
+                self.part = saved
+        terms = " + ".join(self.money(p.component.amount) for p in component.parts)
+        self.say(
+            1,
+            f"parts_total_{component.per}",
+            terms=terms or self.money(component.amount),
+            amount=self.money(component.amount),
+        )
+
+    def part_name(self, per: str, part: tr.PartTrace) -> str:
+        if per == "segment":
+            days = (part.end - part.start).days + 1
+            return self.t.text("segment_name").format(days=days)
+        return self.unit_name(part.key)
+
+    def component_body(self, component: tr.ComponentTrace, indent: int) -> None:
+        label = self.label(component.name)
         for gate in component.gates:
             key = "gate_fail" if gate.bit else "gate_pass"
-            self.say(1, key, line=gate.line, condition=self.formula(gate.expr), component=label)
+            self.say(
+                indent, key, line=gate.line, condition=self.formula(gate.expr), component=label
+            )
         if component.body is None:
             return
         body = component.body
-        self.blocks(body, 1, component.name)
+        self.blocks(body, indent, component.name)
         if not isinstance(body, tr.TierStep | tr.AggregateStep | tr.LiteralStep | tr.IfStep):
             with self.precise(body):
                 formula = self.formula(body)
-            self.say(1, "formula", formula=formula, value=self.step_value(body))
+            self.say(indent, "formula", formula=formula, value=self.step_value(body))
         for modifier in component.modifiers:
-            self.modifier(modifier)
+            self.modifier(modifier, indent)
         if component.exact != component.amount:
             self.say(
-                1,
+                indent,
                 "rounding",
                 mode=self.t["modes"][self.plan.rounding_mode],
                 quantum=fmt.number(self.plan.quantum),
@@ -453,15 +605,17 @@ class _Writer:
                 amount=self.money(component.amount),
             )
 
-    def modifier(self, modifier: tr.ModifierStep) -> None:
+    def modifier(self, modifier: tr.ModifierStep, indent: int) -> None:
         limit = self.step_value(modifier.expr)
         before = self.money(modifier.before)
         after = self.money(modifier.after)
         if modifier.kind == "multiplier":
-            self.say(1, "multiplier", line=modifier.line, factor=limit, before=before, after=after)
+            self.say(
+                indent, "multiplier", line=modifier.line, factor=limit, before=before, after=after
+            )
             return
         key = f"{modifier.kind}_{'bit' if modifier.bit else 'not'}"
-        self.say(1, key, line=modifier.line, limit=limit, before=before, after=after)
+        self.say(indent, key, line=modifier.line, limit=limit, before=before, after=after)
 
     def build(self) -> Statement:
         result = self.result
@@ -476,6 +630,19 @@ class _Writer:
             end=fmt.date(plan.period_end),
         )
         self.say(0, "total_first", amount=self.money(result.total))
+        trace = result.trace
+        if trace.employed_days is not None and trace.employed_days != trace.period_days:
+            if trace.employed is None:
+                self.say(0, "not_employed")
+            else:
+                self.say(
+                    0,
+                    "employed",
+                    start=fmt.date(trace.employed[0]),
+                    end=fmt.date(trace.employed[1]),
+                    days=trace.employed_days,
+                    of=trace.period_days,
+                )
         for number, component in enumerate(result.trace.components, 1):
             self.raw(0, "")
             self.component(number, component)
@@ -515,6 +682,9 @@ def _recompute(step: tr.Step, places: int) -> Fraction | None:
     if isinstance(step, tr.NegateStep):
         inner = _recompute(step.operand, places)
         return None if inner is None else -inner
+    if isinstance(step, tr.ProratedStep):
+        inner = _recompute(step.operand, places)
+        return None if inner is None else inner * step.days / step.of_days
     if isinstance(step, tr.BoundStep):
         return _recompute(step.limit if step.bit else step.operand, places)
     value = step.value
@@ -540,7 +710,7 @@ def _name_of(step: tr.Step) -> str | None:
 def _children(step: tr.Step) -> Iterator[tr.Step]:
     if isinstance(step, tr.ArithmeticStep | tr.CompareStep):
         yield from (step.left, step.right)
-    elif isinstance(step, tr.NegateStep | tr.InPeriodStep):
+    elif isinstance(step, tr.NegateStep | tr.InPeriodStep | tr.ProratedStep):
         yield step.operand
     elif isinstance(step, tr.BoundStep):
         yield from (step.operand, step.limit)
