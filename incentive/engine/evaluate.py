@@ -67,6 +67,12 @@ def plan_info(checked: CheckedPlan) -> PlanInfo:
         put(name, measure.label)
     for component in checked.components:
         put(component.name, component.label)
+    tables: list[ast.Schedule | ast.Weights] = [
+        *checked.schedules.values(),
+        *checked.weights.values(),
+    ]
+    for table in tables:
+        put(table.name, table.label)
     return PlanInfo(
         name=checked.name,
         filename=checked.filename,
@@ -344,6 +350,7 @@ def _per_component(
         tuple(name for name in component.measures if name not in window_measures),
         tuple(traces),
         component.scope[0] if component.scope else None,
+        component.scope[1] if component.scope else None,
     )
 
 

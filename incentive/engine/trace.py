@@ -297,6 +297,8 @@ class ComponentTrace:
     parts: tuple[PartTrace, ...] = ()
     #: "month", "week", "quarter", "year" or "segment" for a component paid per sub-period
     per: str | None = None
+    #: the schedule whose segments a component paid per segment follows
+    schedule: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

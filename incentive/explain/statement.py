@@ -172,6 +172,8 @@ class _Writer:
         if isinstance(step, tr.DayWeightedStep):
             return f"{self.label(f'{step.kind}.{step.field}')} {self.step_value(step)}"
         if isinstance(step, tr.ProratedStep):
+            if step.days == step.of_days:  # employed every day: nothing to prorate
+                return self.formula(step.operand, parent)
             text = self.t.text("prorated_formula").format(
                 operand=self.formula(step.operand, 2), days=step.days, of=step.of_days
             )
@@ -402,6 +404,21 @@ class _Writer:
             self.aggregate(step, indent, name)
             return
         self.blocks(step, indent, name)
+        if isinstance(step, tr.LiteralStep | tr.ScheduleStep | tr.DayWeightedStep):
+            # A value as written, or one whose days were just listed: nothing to work out.
+            shown = self.table_value(step) if not isinstance(step, tr.LiteralStep) else step.text
+            self.say(indent, "constant", line=measure.line, label=self.label(name), value=shown)
+            return
+        if isinstance(step, tr.WeightStep):
+            units = ", ".join(self.unit_name(key) for key, _ in step.parts)
+            self.say(
+                indent,
+                "constant",
+                line=measure.line,
+                label=self.label(name),
+                value=f"{self.label(step.name)} ({units}) {self.table_value(step)}",
+            )
+            return
         self.say(
             indent,
             "derived",
@@ -545,7 +562,7 @@ class _Writer:
             self.say(
                 1,
                 "part",
-                name=self.part_name(component.per, part),
+                name=self.part_name(component, part),
                 start=fmt.date(part.start),
                 end=fmt.date(part.end),
                 amount=self.money(part.component.amount),
@@ -564,7 +581,13 @@ class _Writer:
                 self.component_body(part.component, 2)
             finally:
                 self.part = saved
-        terms = " + ".join(self.money(p.component.amount) for p in component.parts)
+        # Beyond three parts, those that paid nothing are left out of the sum: thirteen
+        # weeks of ¥0.00 add nothing to read.
+        terms = " + ".join(
+            self.money(p.component.amount)
+            for p in component.parts
+            if p.component.amount or len(component.parts) <= 3
+        )
         self.say(
             1,
             f"parts_total_{component.per}",
@@ -572,10 +595,11 @@ class _Writer:
             amount=self.money(component.amount),
         )
 
-    def part_name(self, per: str, part: tr.PartTrace) -> str:
-        if per == "segment":
+    def part_name(self, component: tr.ComponentTrace, part: tr.PartTrace) -> str:
+        if component.per == "segment":
             days = (part.end - part.start).days + 1
-            return self.t.text("segment_name").format(days=days)
+            label = self.label(component.schedule or "")
+            return self.t.text("segment_name").format(label=label, days=days)
         return self.unit_name(part.key)
 
     def component_body(self, component: tr.ComponentTrace, indent: int) -> None:
