@@ -1,0 +1,415 @@
+"""Time in plans: sub-periods, schedules, weights, employment and proration, at the
+boundary dates where a rule that is off by one day would pay the wrong amount."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+import incentive
+from incentive import calendar
+from incentive.engine.trace import ScheduleStep
+from incentive.errors import EvaluationError, PlanCheckError, RecordError
+
+
+def _plan(body: str, period: str = "2026-07-01 to 2026-09-30") -> incentive.CompiledPlan:
+    text = f"""
+plan "t"
+currency CNY
+period {period}
+{body}
+"""
+    return incentive.load_plan(text, filename="t.rules")
+
+
+DEALS = (
+    "deal fields: deal_id id, owner participant, amount money, closed_on date\n"
+    "measure revenue = sum of deal.amount where closed_on in period\n"
+)
+
+
+def _deals(*rows: tuple[str, str]) -> list[dict[str, Any]]:
+    return [
+        {"deal_id": f"D-{n}", "owner": "R-1", "amount": amount, "closed_on": day}
+        for n, (amount, day) in enumerate(rows, 1)
+    ]
+
+
+def _run(
+    plan: incentive.CompiledPlan, person: dict[str, str] | None = None, **records: Any
+) -> incentive.ParticipantResult:
+    people = [{"id": "R-1", **(person or {})}]
+    return incentive.evaluate(plan, people, records).participant("R-1")
+
+
+# ---- sub-periods ------------------------------------------------------------------------
+MONTHLY = (
+    DEALS
+    + "measure monthly per month = sum of deal.amount where closed_on in month\n"
+    + "component stage per month = 100 only when monthly >= 1000\n"
+)
+
+
+def test_a_component_per_month_pays_each_month_that_reaches_its_target() -> None:
+    result = _run(
+        _plan(MONTHLY),
+        deal=_deals(("1000.00", "2026-07-01"), ("999.99", "2026-08-31"), ("1000", "2026-09-30")),
+    )
+    parts = result.components[0].parts
+    assert [(p.key, p.amount) for p in parts] == [
+        ("2026-07", Decimal("100.00")),
+        ("2026-08", Decimal("0.00")),
+        ("2026-09", Decimal("100.00")),
+    ]
+    assert result.amount("stage") == Decimal("200.00")
+
+
+def test_first_and_last_day_of_the_period_count_and_the_days_around_do_not() -> None:
+    plan = _plan(DEALS + "component c = revenue * 10%")
+    deals = _deals(
+        ("1.00", "2026-06-30"),
+        ("10.00", "2026-07-01"),
+        ("100.00", "2026-09-30"),
+        ("1000", "2026-10-01"),
+    )
+    assert _run(plan, deal=deals).amount("c") == Decimal("11.00")
+
+
+def test_months_of_a_period_that_starts_mid_month_are_cut_to_the_period() -> None:
+    plan = _plan(MONTHLY, period="2026-07-15 to 2026-09-14")
+    result = _run(plan, deal=_deals(("5000", "2026-07-10"), ("5000", "2026-07-15")))
+    parts = result.components[0].parts
+    assert [(p.start, p.end) for p in parts] == [
+        (dt.date(2026, 7, 15), dt.date(2026, 7, 31)),
+        (dt.date(2026, 8, 1), dt.date(2026, 8, 31)),
+        (dt.date(2026, 9, 1), dt.date(2026, 9, 14)),
+    ]
+    assert parts[0].amount == Decimal("100.00")  # the deal of 10 July is before the period
+
+
+WEEKLY = (
+    DEALS
+    + "measure weekly per week = sum of deal.amount where closed_on in week\n"
+    + "component stage per week = 10 only when weekly > 0\n"
+)
+
+
+def test_a_quarter_with_iso_week_53_has_fourteen_weeks() -> None:
+    # 2026 begins on a Thursday, so it has 53 ISO weeks; week 53 (28 Dec to 3 Jan) holds
+    # Thursday 31 December and belongs to the fourth quarter of 2026.
+    result = _run(
+        _plan(WEEKLY, period="2026-10-01 to 2026-12-31"),
+        deal=_deals(("1", "2027-01-03"), ("1", "2026-09-28")),
+    )
+    parts = result.components[0].parts
+    assert len(parts) == 14
+    assert (parts[0].key, parts[0].start) == ("2026-W40", dt.date(2026, 9, 28))
+    assert (parts[-1].key, parts[-1].end) == ("2026-W53", dt.date(2027, 1, 3))
+    # A deal of Sunday 3 January 2027 is in week 53 of 2026, so in this quarter's weeks;
+    # one of Monday 28 September starts week 40, the first of the quarter.
+    assert parts[-1].amount == parts[0].amount == Decimal("10.00")
+
+
+def test_week_1_belongs_to_the_year_that_holds_its_thursday() -> None:
+    # 2027-W01 runs from Monday 4 January 2027; 1 to 3 January are in 2026-W53.  The 90
+    # days of 2027 Q1 hold only 12 Thursdays: week 13 (29 March to 4 April, Thursday
+    # 1 April) belongs to the second quarter.
+    result = _run(_plan(WEEKLY, period="2027-01-01 to 2027-03-31"), deal=_deals())
+    parts = result.components[0].parts
+    assert (parts[0].key, parts[0].start) == ("2027-W01", dt.date(2027, 1, 4))
+    assert (len(parts), parts[-1].key) == (12, "2027-W12")
+    assert calendar.iso_week(dt.date(2027, 1, 3)).key == "2026-W53"
+    assert calendar.windows("week", dt.date(2027, 4, 1), dt.date(2027, 6, 30))[0].key == (
+        "2027-W13"
+    )
+
+
+def test_a_quarter_measure_per_quarter_in_a_year_long_plan() -> None:
+    plan = _plan(
+        DEALS
+        + "measure q per quarter = sum of deal.amount where closed_on in quarter\n"
+        + "component c per quarter = q * 1%",
+        period="2026-01-01 to 2026-12-31",
+    )
+    result = _run(plan, deal=_deals(("100", "2026-03-31"), ("200", "2026-04-01")))
+    assert [p.amount for p in result.components[0].parts] == [
+        Decimal("1.00"),
+        Decimal("2.00"),
+        Decimal("0.00"),
+        Decimal("0.00"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        # a monthly value read for the whole period
+        (MONTHLY + "component total = monthly", "P211"),
+        # `in week` in a rule computed per month
+        (DEALS + "measure m per month = sum of deal.amount where closed_on in week\n"
+         "component c per month = m", "P211"),
+        (DEALS + "component c per segment of nothing = revenue", "P201"),
+        (DEALS + "measure m per month = sum of deal.amount\ncomponent c per month = m", "W508"),
+    ],
+)  # fmt: skip
+def test_sub_period_mistakes_have_their_code(body: str, code: str) -> None:
+    if code.startswith("W"):
+        assert code in [w.code for w in _plan(body).checked.warnings]
+        return
+    with pytest.raises(PlanCheckError) as caught:
+        _plan(body)
+    assert [e.code for e in caught.value.errors] == [code]
+
+
+# ---- schedules ------------------------------------------------------------------------
+RATE = """
+schedule rate "Rate":
+    from 2026-07-01 to 2026-07-31: 5%
+    from 2026-08-01 to 2026-09-30: 6%
+"""
+
+
+def test_a_deal_on_the_day_a_rate_changes_takes_the_new_rate() -> None:
+    plan = _plan(
+        DEALS
+        + RATE
+        + "measure seg per segment of rate = sum of deal.amount where closed_on in segment\n"
+        + "component c per segment of rate = seg * rate"
+    )
+    result = _run(plan, deal=_deals(("1000", "2026-07-31"), ("1000", "2026-08-01")))
+    assert [p.amount for p in result.components[0].parts] == [Decimal("50.00"), Decimal("60.00")]
+
+
+def test_a_schedule_read_over_the_period_is_weighted_by_days() -> None:
+    plan = _plan(DEALS + RATE + "component c = 9200 * rate")
+    result = _run(plan, deal=_deals())
+    step = result.trace.components[0].body
+    assert step is not None
+    # 31 days at 5% and 61 at 6%: 9200 × (31 × 5% + 61 × 6%) / 92 = 521
+    assert result.amount("c") == Decimal("521.00")
+    rate = step.right  # type: ignore[attr-defined]
+    assert isinstance(rate, ScheduleStep)
+    assert [(p.days, p.value) for p in rate.pieces] == [
+        (31, Decimal("0.05")),
+        (61, Decimal("0.06")),
+    ]
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        "from 2026-07-01 to 2026-08-01: 5%\n    from 2026-08-01 to 2026-09-30: 6%",  # overlap
+        "from 2026-07-01 to 2026-07-30: 5%\n    from 2026-08-01 to 2026-09-30: 6%",  # hole
+        "from 2026-07-02 to 2026-09-30: 5%",  # the first day uncovered
+        "from 2026-07-01 to 2026-09-29: 5%",  # the last day uncovered
+        "from 2026-09-30 to 2026-07-01: 5%",  # backwards
+    ],
+)
+def test_a_schedule_must_cover_the_period_without_overlap(rows: str) -> None:
+    with pytest.raises(PlanCheckError) as caught:
+        _plan(DEALS + f"schedule rate:\n    {rows}\ncomponent c = revenue * rate")
+    assert {e.code for e in caught.value.errors} == {"P307"}
+
+
+def test_a_schedule_may_extend_beyond_the_period() -> None:
+    plan = _plan(DEALS + "schedule rate:\n    from 2026-01-01 to 2026-12-31: 5%\n"
+                 "component c = revenue * rate")  # fmt: skip
+    assert _run(plan, deal=_deals(("100", "2026-07-01"))).amount("c") == Decimal("5.00")
+
+
+def test_a_schedule_mixing_rates_and_numbers_is_refused() -> None:
+    with pytest.raises(PlanCheckError) as caught:
+        _plan(
+            DEALS + "schedule rate:\n  from 2026-07-01 to 2026-07-31: 5%\n"
+            "  from 2026-08-01 to 2026-09-30: 6\ncomponent c = revenue * rate"
+        )
+    assert [e.code for e in caught.value.errors] == ["P204"]
+
+
+def test_a_money_schedule_is_an_amount() -> None:
+    plan = _plan(DEALS + "schedule target money:\n  from 2026-07-01 to 2026-09-30: 500\n"
+                 "component c = 10 only when revenue >= target")  # fmt: skip
+    assert _run(plan, deal=_deals(("500", "2026-07-01"))).amount("c") == Decimal("10.00")
+
+
+# ---- weights --------------------------------------------------------------------------
+SEASONAL = """
+participant fields: annual money
+weights season by quarter: 20%, 25%, 25%, 30%
+weights split by month of quarter: 30%, 30%, 40%
+measure quarter_target = annual * season
+measure month_target per month = quarter_target * split
+component c per month = month_target * 1%
+"""
+
+
+def test_seasonality_splits_the_year_then_the_quarter() -> None:
+    result = _run(_plan(SEASONAL), {"annual": "1000000"})
+    # Q3 is 25% of 1,000,000; its months 30/30/40% of that; the component pays 1%.
+    assert [p.amount for p in result.components[0].parts] == [
+        Decimal("750.00"),
+        Decimal("750.00"),
+        Decimal("1000.00"),
+    ]
+
+
+def test_seasonality_of_a_year_long_period_is_the_whole_year() -> None:
+    plan = _plan(
+        "participant fields: annual money\n"
+        "weights season by quarter: 20%, 25%, 25%, 30%\n"
+        "component c = annual * season",
+        period="2026-01-01 to 2026-12-31",
+    )
+    assert _run(plan, {"annual": "100"}).amount("c") == Decimal("100.00")
+
+
+@pytest.mark.parametrize(
+    ("body", "period", "code"),
+    [
+        ("weights s by quarter: 20%, 25%, 25%, 25%\ncomponent c = 100 * s", None, "P304"),
+        ("weights s by quarter: 50%, 50%\ncomponent c = 100 * s", None, "P307"),
+        ("weights s by week: 100%\ncomponent c = 100 * s", None, "P307"),
+        # a quarter's month weights read for a whole quarter: which month?
+        ("weights s by month of quarter: 30%, 30%, 40%\ncomponent c = 100 * s", None, "P211"),
+        # quarter weights read over part of two quarters
+        ("weights s by quarter: 25%, 25%, 25%, 25%\ncomponent c = 100 * s",
+         "2026-08-01 to 2026-10-31", "P211"),
+    ],
+)  # fmt: skip
+def test_weights_mistakes_have_their_code(body: str, period: str | None, code: str) -> None:
+    with pytest.raises(PlanCheckError) as caught:
+        _plan(body, period or "2026-07-01 to 2026-09-30")
+    assert [e.code for e in caught.value.errors] == [code]
+
+
+# ---- employment and proration ---------------------------------------------------------
+EMPLOYED = """
+employment from hired_on to left_on
+participant fields: hired_on date, left_on optional date, base money
+deal fields: deal_id id, owner participant, amount money, closed_on date
+measure revenue = sum of deal.amount where closed_on in period
+component base = base prorated
+component c = revenue * 10%
+"""
+
+
+@pytest.mark.parametrize(
+    ("hired", "left", "base"),
+    [
+        ("2020-01-01", "", "920.00"),  # the whole period
+        ("2026-07-01", "", "920.00"),  # hired on the first day
+        ("2026-08-16", "", "460.00"),  # 46 of 92 days
+        ("2026-09-30", "", "10.00"),  # hired on the last day: 1 day
+        ("2020-01-01", "2026-09-30", "920.00"),  # left on the last day
+        ("2020-01-01", "2026-07-01", "10.00"),  # left on the first day
+        ("2026-08-10", "2026-08-10", "10.00"),  # one day in all
+        ("2026-10-01", "", "0.00"),  # hired after the period
+        ("2020-01-01", "2026-06-30", "0.00"),  # left before it
+    ],
+)
+def test_base_pay_is_prorated_by_days_employed_both_ends_counted(
+    hired: str, left: str, base: str
+) -> None:
+    result = _run(_plan(EMPLOYED), {"hired_on": hired, "left_on": left, "base": "920"}, deal=[])
+    assert result.amount("base") == Decimal(base)
+
+
+def test_records_outside_the_days_employed_do_not_count_and_say_why() -> None:
+    result = _run(
+        _plan(EMPLOYED),
+        {"hired_on": "2026-08-16", "left_on": "2026-09-15", "base": "0"},
+        deal=_deals(
+            ("1", "2026-08-15"), ("10", "2026-08-16"), ("100", "2026-09-15"), ("1000", "2026-09-16")
+        ),
+    )
+    assert result.amount("c") == Decimal("11.00")
+    text = incentive.explain(result)
+    assert "D-1 ¥1.00 (closed on 2026-08-15, before the first day employed)" in text
+    assert "D-4 ¥1,000.00 (closed on 2026-09-16, after the last day employed)" in text
+    assert "Employed 2026-08-16 to 2026-09-15: 31 of the period's 92 days." in text
+
+
+def test_leaving_before_being_hired_is_a_record_error() -> None:
+    with pytest.raises(RecordError) as caught:
+        _run(
+            _plan(EMPLOYED),
+            {"hired_on": "2026-08-16", "left_on": "2026-08-15", "base": "0"},
+            deal=[],
+        )
+    problem = caught.value.problems[0]
+    assert (problem.code, problem.field, problem.value) == ("R408", "left_on", "2026-08-15")
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ("participant fields: base money\ncomponent c = base prorated", "P206"),
+        ("employment from hired_on\nparticipant fields: hired_on text, base money\n"
+         "component c = base", "P204"),
+        ("employment from start\nparticipant fields: base money\ncomponent c = base", "P201"),
+        ("participant fields: left optional date, base money\n"
+         "component c = base only when left >= 2026-07-01", "P204"),
+    ],
+)  # fmt: skip
+def test_employment_mistakes_have_their_code(body: str, code: str) -> None:
+    with pytest.raises(PlanCheckError) as caught:
+        _plan(body)
+    assert code in [e.code for e in caught.value.errors]
+
+
+# ---- records dated within the period, and dated rows ------------------------------------
+def test_a_record_required_within_the_period_is_rejected_outside_it() -> None:
+    plan = _plan(
+        "deal fields: deal_id id, owner participant, amount money, closed_on date within period\n"
+        "component c = sum of deal.amount"
+    )
+    with pytest.raises(RecordError) as caught:
+        _run(plan, deal=_deals(("1", "2026-09-30"), ("1", "2026-10-01")))
+    problem = caught.value.problems[0]
+    assert (problem.code, problem.row, problem.value) == ("R409", 2, "2026-10-01")
+
+
+QUOTAS = """
+participant fields: base money
+quota_change fields: change_id id, rep participant, starts date, ends optional date, q money
+measure quota = quota_change.q weighted by days from starts to ends
+component c = quota * 1%
+"""
+
+
+def _quotas(*rows: tuple[str, str, str]) -> list[dict[str, str]]:
+    return [
+        {"change_id": f"Q-{n}", "rep": "R-1", "starts": a, "ends": b, "q": q}
+        for n, (a, b, q) in enumerate(rows, 1)
+    ]
+
+
+def test_a_quota_change_mid_period_weights_each_quota_by_its_days() -> None:
+    result = _run(
+        _plan(QUOTAS),
+        {"base": "0"},
+        quota_change=_quotas(("2026-01-01", "2026-08-15", "100000"), ("2026-08-16", "", "120000")),
+    )
+    assert result.amount("c") == Decimal("1100.00")
+
+
+@pytest.mark.parametrize(
+    ("rows", "fragment"),
+    [
+        ((("2026-07-01", "2026-08-15", "1"), ("2026-08-15", "", "2")), "both cover 2026-08-15"),
+        ((("2026-07-01", "2026-08-14", "1"), ("2026-08-16", "", "2")), "covers 2026-08-15"),
+        ((("2026-07-02", "", "1"),), "covers 2026-07-01"),
+        ((), "covers 2026-07-01 to 2026-09-30 (92 days)"),
+    ],
+)
+def test_dated_rows_that_overlap_or_leave_a_hole_are_an_error(
+    rows: tuple[tuple[str, str, str], ...], fragment: str
+) -> None:
+    with pytest.raises(EvaluationError) as caught:
+        _run(_plan(QUOTAS), {"base": "0"}, quota_change=_quotas(*rows))
+    problem = caught.value.problems[0]
+    assert problem.code == "E603"
+    assert fragment in problem.message
