@@ -4,7 +4,7 @@
 
 Generates the reference data with the shared generator (needs numpy), then runs, in
 alternating rounds and each in a fresh process, the baseline
-(shared/bench/baselines/handwritten_decimal.py) and incentive on benchmarks/ae_q3_v1.rules
+(shared/bench/baselines/handwritten_decimal.py) and incentive on benchmarks/ae_q3.rules
 (CSV files → per-participant results, explanation trace recorded).  Prints medians, the
 ratio, participants per second, peak memory, and checks incentive's commission and bonus
 against the baseline's, rep by rep, to the cent.  Never imported by tests.
@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import cast
 
 HERE = Path(__file__).resolve().parent
-PLAN = HERE / "ae_q3_v1.rules"
+PLAN = HERE / "ae_q3.rules"
+#: The components compared with the baseline's, rep by rep (the honor needs rankings).
+COMPARED = ("base", "commission", "bonus", "stage")
 
 
 def _incentive_once(data: Path, dump: Path | None) -> dict[str, object]:
@@ -43,7 +45,7 @@ def _incentive_once(data: Path, dump: Path | None) -> dict[str, object]:
     if dump is not None:
         with dump.open("w", newline="") as f:
             writer = csv.writer(f)
-            writer.writerow(["rep_id", "base", "commission", "bonus", "total"])
+            writer.writerow(["rep_id", *(c.name for c in plan.checked.components), "total"])
             for p in result.participants:
                 writer.writerow([p.participant_id, *(c.amount for c in p.components), p.total])
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -88,23 +90,19 @@ def _cents(text: str) -> int:
     return int(Decimal(text) * 100)
 
 
-def _compare(ours: Path, theirs: Path, reps: Path) -> tuple[int, int, int]:
-    """(reps compared, commission/bonus mismatches, base mismatches among non-new-hires)."""
+def _compare(ours: Path, theirs: Path) -> tuple[int, int]:
+    """(reps compared, mismatched components): every component but the honor, to the cent."""
     with theirs.open() as f:
         base_rows = {row["rep_id"]: row for row in csv.DictReader(f)}
-    with reps.open() as f:
-        hired = {row["rep_id"]: row["hire_date"] >= "2026-07-01" for row in csv.DictReader(f)}
-    mismatches = base_mismatches = compared = 0
+    mismatches = compared = 0
     with ours.open() as f:
         for row in csv.DictReader(f):
             other = base_rows[row["rep_id"]]
             compared += 1
-            for name in ("commission", "bonus"):
+            for name in COMPARED:
                 if _cents(row[name]) != int(other[name]):
                     mismatches += 1
-            if not hired[row["rep_id"]] and _cents(row["base"]) != int(other["base"]):
-                base_mismatches += 1
-    return compared, mismatches, base_mismatches
+    return compared, mismatches
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         return statistics.median(cast(float, r[key]) for r in runs[impl])
 
     base_total, ours_total = median("baseline", "total_s"), median("incentive", "total_s")
-    compared, mismatches, base_mismatches = _compare(ours_dump, theirs_dump, data / "reps.csv")
+    compared, mismatches = _compare(ours_dump, theirs_dump)
     participants = int(str(runs["incentive"][0]["participants"]))
     print(f"data: {args.reps} reps, {args.deals} deals; {args.rounds} interleaved rounds, medians")
     print(
@@ -157,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         f"peak {median('baseline', 'peak_mb'):6.0f} MB"
     )
     print(
-        f"  incentive (base, commission, bonus): {ours_total:7.3f} s   "
+        f"  incentive (all but the honor):      {ours_total:8.3f} s   "
         f"peak {median('incentive', 'peak_mb'):6.0f} MB"
     )
     print(
@@ -169,10 +167,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  ratio incentive / baseline: {ours_total / base_total:.2f}")
     print(f"  participants per second (incentive, end to end): {participants / ours_total:,.0f}")
     print(
-        f"  checked against the baseline: {compared} reps, commission and bonus mismatches: "
-        f"{mismatches}; base mismatches (reps not hired in the quarter): {base_mismatches}"
+        f"  checked against the baseline: {compared} reps, mismatches in "
+        f"{', '.join(COMPARED)}: {mismatches}"
     )
-    return 1 if mismatches or base_mismatches else 0
+    return 1 if mismatches else 0
 
 
 if __name__ == "__main__":

@@ -341,6 +341,18 @@ def _result_json(result: RunResult) -> dict[str, Any]:
                 "name": p.name,
                 "components": {c.name: str(c.amount) for c in p.components},
                 "total": str(p.total),
+                # What each component paid per sub-period, when it pays per sub-period.
+                **(
+                    {
+                        "parts": {
+                            c.name: {part.key: str(part.amount) for part in c.parts}
+                            for c in p.components
+                            if c.parts
+                        }
+                    }
+                    if any(c.parts for c in p.components)
+                    else {}
+                ),
             }
             for p in result.participants
         ],

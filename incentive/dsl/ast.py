@@ -127,6 +127,14 @@ class Prorated(Expr):
 
 
 @dataclass(frozen=True, slots=True)
+class Days(Expr):
+    """``days from a to b``: the days from date a to date b, both counted (0 if b < a)."""
+
+    start: Expr
+    end: Expr
+
+
+@dataclass(frozen=True, slots=True)
 class DayWeighted(Expr):
     """``quota_plan.quota weighted by days from starts to ends``: the participant's
     records as a schedule, averaged over the days of the (sub-)period."""

@@ -320,6 +320,19 @@ class PlanBuilder(Transformer_NonRecursive[Token, Any]):
     def prorated(self, meta: Meta, operand: ast.Expr) -> ast.Prorated:
         return ast.Prorated(self._span(meta), operand)
 
+    def days_between(self, meta: Meta, word: Token, start: ast.Expr, end: ast.Expr) -> ast.Days:
+        if str(word) != "days":
+            raise BuildProblems(
+                Diagnostic(
+                    "P101",
+                    "error",
+                    f"unexpected 'from' after '{word}'",
+                    self._token_span(word),
+                    hint="count days with: days from DATE to DATE",
+                )
+            )
+        return ast.Days(self._span(meta), start, end)
+
     def day_weighted(
         self, meta: Meta, kind: Token, field: Token, start: Token, end: Token
     ) -> ast.DayWeighted:

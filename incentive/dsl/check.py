@@ -778,6 +778,17 @@ def _infer_node(node: ast.Expr, report: _Report, scope: _Scope, expected: Unit |
         return unit
     if isinstance(node, ast.DayWeighted):
         return _infer_day_weighted(node, report, scope)
+    if isinstance(node, ast.Days):
+        for end in (node.start, node.end):
+            unit = _infer(end, report, scope, None)
+            if unit not in ("date", "unknown"):
+                report.error(
+                    "P204",
+                    f"'days from … to …' needs dates, not {_a(unit)}",
+                    end.span,
+                    hint="count the days between two dates, e.g. days from hired_on to 2026-09-30",
+                )
+        return "count"
     if isinstance(node, ast.InList):
         unit = _infer(node.operand, report, scope, None)
         for option in node.options:
@@ -1480,6 +1491,8 @@ def _children(node: ast.Expr) -> list[ast.Expr]:
         return [node.operand, *node.options]
     if isinstance(node, ast.Bound):
         return [node.operand, node.limit]
+    if isinstance(node, ast.Days):
+        return [node.start, node.end]
     if isinstance(node, ast.Call):
         return list(node.args)
     if isinstance(node, ast.IfThenElse):
@@ -1686,6 +1699,8 @@ def _range(node: ast.Expr, report: _Report) -> Range:
             weights = [Fraction(v) for v in report.weights[ref.name].values]
             return (min(weights) if weights else Fraction(0)), Fraction(sum(weights))
         return _ANY
+    if isinstance(node, ast.Days):
+        return _ZERO_UP
     if isinstance(node, ast.Prorated):
         low, high = _range(node.operand, report)
         return (None if low is None else min(low, Fraction(0))), (

@@ -69,6 +69,11 @@ class ParticipantEnv:
     bounds: dict[str, tuple[dt.date, dt.date]] = field(default_factory=dict)
     #: the participant's employment: first and last day (date.max while employed)
     employment: tuple[dt.date, dt.date] | None = None
+    #: the days of the (sub-)period inside the plan period (an ISO week may reach past it),
+    #: and those of them the participant was employed (None: none).  Values in force
+    #: (schedules, dated rows) are read over these days: the plan period is what they cover.
+    inside: tuple[dt.date, dt.date] = (dt.date.min, dt.date.max)
+    within: tuple[dt.date, dt.date] | None = (dt.date.min, dt.date.max)
 
 
 StepFn = Callable[[ParticipantEnv], tr.Step]
@@ -206,6 +211,15 @@ class _Compiler:
             return self._prorated(node, unit)
         if isinstance(node, ast.DayWeighted):
             return self._day_weighted(node, unit)
+        if isinstance(node, ast.Days):
+            first, last = self.step(node.start), self.step(node.end)
+
+            def days(env: ParticipantEnv) -> tr.Step:
+                a, b = first(env), last(env)
+                count = calendar.days_between(a.value, b.value)  # type: ignore[arg-type]  # checked: dates
+                return tr.DaysStep(Decimal(count), "count", a, b)
+
+            return days
         if isinstance(node, ast.InList):
             operand = self.step(node.operand)
             options = [self.step(o) for o in node.options]
@@ -366,7 +380,8 @@ class _Compiler:
         name, line = table.name, table.span.line
 
         def schedule(env: ParticipantEnv) -> tr.Step:
-            start, end = env.active or env.full
+            # A rate is in force whether or not this participant was employed.
+            start, end = env.within or env.inside
             pieces = tuple(
                 tr.DayPiece(p.start, p.end, p.days, p.value)  # type: ignore[arg-type]  # a Decimal
                 for p in calendar.pieces(rows, start, end)
@@ -398,7 +413,9 @@ class _Compiler:
         self.dated.setdefault(kind, (first, last, line))
 
         def day_weighted(env: ParticipantEnv) -> tr.Step:
-            start, end = env.active or env.full
+            if env.within is None:  # not employed on any day of it: no value was in force
+                return tr.DayWeightedStep(ZERO, unit, kind, value_field, (), 0, line)
+            start, end = env.within
             credits = env.records.get(kind, ())
             rows = []
             for credit in credits:
@@ -655,6 +672,11 @@ class _Compiler:
             operand, limit = self.value(node.operand), self.value(node.limit)
             pick = min if node.kind == "cap" else max
             return lambda env, record: pick(operand(env, record), limit(env, record))
+        if isinstance(node, ast.Days):
+            first, last = self.value(node.start), self.value(node.end)
+            return lambda env, record: Decimal(
+                calendar.days_between(first(env, record), last(env, record))
+            )
         if isinstance(node, ast.Call):
             args = [self.value(a) for a in node.args]
             pick = min if node.function == "min" else max

@@ -273,6 +273,8 @@ def _period_env(checked: CheckedPlan, participant: Participant, records: Any) ->
         active=active,
         bounds={"period": active or _NEVER},
         employment=employment,
+        inside=full,
+        within=active,
     )
 
 
@@ -280,6 +282,9 @@ def _window_env(parent: ParticipantEnv, window: calendar.Window) -> ParticipantE
     full = (window.start, window.end)
     employment = parent.employment
     active = full if employment is None else calendar.overlap(*full, *employment)
+    inside = calendar.overlap(*full, *parent.inside)
+    assert inside is not None  # every sub-period has a day in the period (a week its Thursday)
+    within = inside if employment is None else calendar.overlap(*inside, *employment)
     return ParticipantEnv(
         parent.participant_id,
         parent.name,
@@ -293,6 +298,8 @@ def _window_env(parent: ParticipantEnv, window: calendar.Window) -> ParticipantE
         active=active,
         bounds={"period": parent.bounds["period"], window.kind: active or _NEVER},
         employment=employment,
+        inside=inside,
+        within=within,
     )
 
 

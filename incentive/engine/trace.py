@@ -126,6 +126,14 @@ class ProratedStep(Step):
 
 
 @dataclass(frozen=True, slots=True)
+class DaysStep(Step):
+    """``days from a to b``, both days counted."""
+
+    start: Step
+    end: Step
+
+
+@dataclass(frozen=True, slots=True)
 class InListStep(Step):
     operand: Step
     options: tuple[Step, ...]

@@ -171,6 +171,11 @@ class _Writer:
             )
         if isinstance(step, tr.DayWeightedStep):
             return f"{self.label(f'{step.kind}.{step.field}')} {self.step_value(step)}"
+        if isinstance(step, tr.DaysStep):
+            text = self.t.text("days_formula").format(
+                start=self.formula(step.start), end=self.formula(step.end)
+            )
+            return f"({text})" if parent >= 2 else text
         if isinstance(step, tr.ProratedStep):
             if step.days == step.of_days:  # employed every day: nothing to prorate
                 return self.formula(step.operand, parent)
@@ -344,6 +349,9 @@ class _Writer:
             label = self.label(step.name)
         else:
             label = self.label(f"{step.kind}.{step.field}")
+        if not step.pieces:
+            self.say(indent, "by_days_none", line=step.line, label=label)
+            return
         self.say(indent, "by_days", line=step.line, label=label)
         for piece in step.pieces:
             self.say(
@@ -706,6 +714,8 @@ def _recompute(step: tr.Step, places: int) -> Fraction | None:
     if isinstance(step, tr.NegateStep):
         inner = _recompute(step.operand, places)
         return None if inner is None else -inner
+    if isinstance(step, tr.DaysStep):
+        return Fraction(int(step.value))  # type: ignore[arg-type]  # a whole number of days
     if isinstance(step, tr.ProratedStep):
         inner = _recompute(step.operand, places)
         return None if inner is None else inner * step.days / step.of_days

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,18 @@ def test_run_formats(fmt: str, capsys: pytest.CaptureFixture[str]) -> None:
     else:
         assert "¥56,420.05" in out
         assert "13 read = 8 counted + 5 excluded" in out
+
+
+def test_json_lists_what_each_sub_period_paid(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(AE.parent / "monthly_stages"), "--format", "json"]) == 0
+    people = {p["id"]: p for p in json.loads(capsys.readouterr().out)["participants"]}
+    parts = people["F-301"]["parts"]
+    assert parts["monthly_stage"] == {"2026-07": "1000.00", "2026-08": "1000.00", "2026-09": "0.00"}
+    assert len(parts["weekly_stage"]) == 13
+    assert sum(Decimal(v) for v in parts["weekly_stage"].values()) == Decimal(
+        people["F-301"]["components"]["weekly_stage"]
+    )
+    assert "parts" not in people["F-301"]["components"]
 
 
 def test_explain_in_chinese(capsys: pytest.CaptureFixture[str]) -> None:

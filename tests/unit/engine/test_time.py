@@ -413,3 +413,58 @@ def test_dated_rows_that_overlap_or_leave_a_hole_are_an_error(
     problem = caught.value.problems[0]
     assert problem.code == "E603"
     assert fragment in problem.message
+
+
+@pytest.mark.parametrize(
+    ("hired", "days"),
+    [("2026-07-01", "92"), ("2026-09-30", "1"), ("2026-10-01", "0"), ("2026-08-16", "46")],
+)
+def test_days_from_counts_both_ends(hired: str, days: str) -> None:
+    plan = _plan(
+        "participant fields: hired_on date\n"
+        "measure n = days from hired_on to 2026-09-30\n"
+        "component c = 10 * n"
+    )
+    assert _run(plan, {"hired_on": hired}).amount("c") == Decimal(days) * 10
+
+
+def test_days_from_needs_dates() -> None:
+    with pytest.raises(PlanCheckError) as caught:
+        _plan("participant fields: n money\ncomponent c = 10 * days from n to 2026-09-30")
+    assert [e.code for e in caught.value.errors] == ["P204"]
+
+
+def test_a_schedule_read_per_week_is_read_over_the_weeks_days_inside_the_period() -> None:
+    # Week 27 begins on 29 June, before the period and the schedule: the rate in force is
+    # the schedule's on the days it covers, not an average with nothing for 29 and 30 June.
+    plan = _plan(
+        "schedule rate: from 2026-07-01 to 2026-09-30: 5%\ncomponent c per week = 100 * rate"
+    )
+    result = _run(plan)
+    assert [p.amount for p in result.components[0].parts] == [Decimal("5.00")] * 13
+
+
+def test_dated_rows_are_not_needed_for_sub_periods_before_the_hire_date() -> None:
+    plan = _plan(
+        "employment from hired_on\nparticipant fields: hired_on date\n"
+        + QUOTAS.replace("participant fields: base money\n", "")
+        .replace("measure quota =", "measure quota per month =")
+        .replace("component c =", "component c per month =")
+    )
+    result = _run(
+        plan, {"hired_on": "2026-08-16"}, quota_change=_quotas(("2026-08-16", "", "1000"))
+    )
+    assert [p.amount for p in result.components[0].parts] == [
+        Decimal("0.00"),
+        Decimal("10.00"),
+        Decimal("10.00"),
+    ]
+    assert "not employed on any of these days" in incentive.explain(result)
+
+
+def test_days_stays_free_to_name_a_field() -> None:
+    plan = _plan("participant fields: days count\ncomponent c = 10 * days")
+    assert _run(plan, {"days": "3"}).amount("c") == Decimal("30.00")
+    with pytest.raises(incentive.PlanSyntaxError) as caught:
+        _plan("participant fields: d date\ncomponent c = 10 * dayz from d to 2026-09-30")
+    assert "days from DATE to DATE" in str(caught.value)
