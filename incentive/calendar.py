@@ -33,10 +33,17 @@ class Window:
     key: str
     start: dt.date
     end: dt.date
+    #: the whole calendar month (quarter, year) when the period cuts it; else None
+    whole: tuple[dt.date, dt.date] | None = None
 
     @property
     def days(self) -> int:
         return days_between(self.start, self.end)
+
+    @property
+    def whole_days(self) -> int:
+        """Days of the whole calendar sub-period, even where the period cuts it."""
+        return days_between(*(self.whole or (self.start, self.end)))
 
 
 def days_between(start: dt.date, end: dt.date) -> int:
@@ -60,8 +67,9 @@ def overlap(
 
 
 def month_end(year: int, month: int) -> dt.date:
-    following = dt.date(year + month // 12, month % 12 + 1, 1)
-    return following - ONE_DAY
+    if month == 12:
+        return dt.date(year, 12, 31)
+    return dt.date(year, month + 1, 1) - ONE_DAY
 
 
 def quarter_of(day: dt.date) -> int:
@@ -72,7 +80,7 @@ def _months(start: dt.date, end: dt.date) -> Iterator[Window]:
     year, month = start.year, start.month
     while dt.date(year, month, 1) <= end:
         first, last = dt.date(year, month, 1), month_end(year, month)
-        yield Window("month", f"{year:04d}-{month:02d}", max(first, start), min(last, end))
+        yield _cut("month", f"{year:04d}-{month:02d}", first, last, start, end)
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
@@ -81,14 +89,21 @@ def _quarters(start: dt.date, end: dt.date) -> Iterator[Window]:
     while dt.date(year, 3 * quarter - 2, 1) <= end:
         first = dt.date(year, 3 * quarter - 2, 1)
         last = month_end(year, 3 * quarter)
-        yield Window("quarter", f"{year:04d}-Q{quarter}", max(first, start), min(last, end))
+        yield _cut("quarter", f"{year:04d}-Q{quarter}", first, last, start, end)
         year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
 
 
 def _years(start: dt.date, end: dt.date) -> Iterator[Window]:
     for year in range(start.year, end.year + 1):
         first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
-        yield Window("year", f"{year:04d}", max(first, start), min(last, end))
+        yield _cut("year", f"{year:04d}", first, last, start, end)
+
+
+def _cut(
+    kind: WindowKind, key: str, first: dt.date, last: dt.date, start: dt.date, end: dt.date
+) -> Window:
+    cut = (max(first, start), min(last, end))
+    return Window(kind, key, cut[0], cut[1], None if cut == (first, last) else (first, last))
 
 
 def iso_week(day: dt.date) -> Window:

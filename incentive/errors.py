@@ -55,7 +55,7 @@ CODES: Final[dict[str, str]] = {
     "R405": "a records file cannot be read",
     "R406": "a negative amount where the field does not allow it",
     "R407": "two participants share an id",
-    "R408": "a participant's employment ends before it starts",
+    "R408": "a range of dates that ends before it starts (employment, or a dated row)",
     "R409": "a record dated outside the plan period where the plan requires a date in it",
     "E601": "a division by zero, such as attainment for a participant whose quota is zero",
     "E602": "a value grew beyond the limit on the size of numbers",

@@ -101,6 +101,8 @@ class CheckedPlan:
     schedules: Mapping[str, ast.Schedule] = field(default_factory=dict)
     weights: Mapping[str, ast.Weights] = field(default_factory=dict)
     employment: ast.Employment | None = None
+    #: record kinds read as dated rows (`weighted by days`): kind → (first day, last day)
+    dated: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def source(self) -> str:
@@ -147,6 +149,8 @@ class _Report:
     schedules: dict[str, ast.Schedule] = field(default_factory=dict)
     weights: dict[str, ast.Weights] = field(default_factory=dict)
     employment: ast.Employment | None = None
+    #: record kinds read as dated rows: kind → (first-day field, last-day field)
+    dated: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(code, "error", message, span, hint))
@@ -207,6 +211,13 @@ def _check_header_value(header: ast.Header, report: _Report) -> None:
                 f"the period ends ({end}) before it starts ({start})",
                 header.span,
                 hint="write the earlier date first: period START to END",
+            )
+        elif start.year < 1900 or end.year > 2999:
+            report.error(
+                "P207",
+                f"the period {start} to {end} lies outside the years 1900 to 2999",
+                header.span,
+                hint="check the year",
             )
         report.period = (start, end)
     else:
@@ -526,6 +537,14 @@ def _check_employment(plan: ast.Plan, report: _Report) -> None:
     if not plan.employment:
         return
     employment = report.employment = plan.employment[0]
+    if employment.end_field == employment.start_field:
+        report.error(
+            "P204",
+            f"'{employment.start_field}' cannot be both the first and the last day employed",
+            employment.span,
+            hint="name two fields: employment from hired_on to left_on",
+        )
+        return
     fields = [(employment.start_field, False)]
     if employment.end_field is not None:
         fields.append((employment.end_field, True))
@@ -542,16 +561,20 @@ def _check_employment(plan: ast.Plan, report: _Report) -> None:
         elif decl.kind not in ("date", "optional_date"):
             report.error(
                 "P204",
-                f"'employment' needs date fields; '{name}' is not a date",
-                decl.span,
-                hint=f"declare it as '{name} date'",
+                f"'employment' needs date fields; '{name}' is not a date "
+                f"(declared on line {decl.span.line})",
+                employment.span,
+                hint=f"declare it as '{name} date'"
+                + (f", or '{name} optional date' if it may be empty" if may_be_empty else ""),
             )
         elif decl.kind == "optional_date" and not may_be_empty:
             report.error(
                 "P204",
-                f"the first day of employment cannot be empty; declare '{name}' as a date",
-                decl.span,
-                hint=f"declare it as '{name} date'",
+                f"the first day employed cannot be empty, but '{name}' is an optional date "
+                f"(declared on line {decl.span.line})",
+                employment.span,
+                hint=f"declare it as '{name} date', or name the first day first: "
+                "employment from FIRST_DAY to LAST_DAY",
             )
 
 
@@ -766,6 +789,14 @@ def _infer_node(node: ast.Expr, report: _Report, scope: _Scope, expected: Unit |
             )
         return "bool"
     if isinstance(node, ast.Prorated):
+        if scope.record_kind is not None:
+            report.error(
+                "P204",
+                "'prorated' cannot stand inside a record filter",
+                node.span,
+                hint="prorate the measure or the component instead",
+            )
+            return "unknown"
         unit = _infer(node.operand, report, scope, expected)
         _require_numeric(node.operand, unit, report, "'prorated'")
         if report.employment is None:
@@ -1032,17 +1063,14 @@ def _resolve(node: ast.Name, report: _Report, scope: _Scope) -> Unit:
     name = node.name
     if scope.record_kind is not None and name in scope.record_kind.fields:
         report.references[node] = Reference("record_field", name, scope.record_kind.name)
+        if scope.record_kind.fields[name].kind == "optional_date":
+            _optional_date_read(name, node, report)
+            return "unknown"
         return _FIELD_UNITS[scope.record_kind.fields[name].kind]
     if name in report.participant_fields:
         report.references[node] = Reference("participant_field", name)
         if report.participant_fields[name].kind == "optional_date":
-            report.error(
-                "P204",
-                f"'{name}' may be empty, so a rule cannot read it",
-                node.span,
-                hint="optional dates serve 'employment' and 'weighted by days'; "
-                "declare it as a date to use it here",
-            )
+            _optional_date_read(name, node, report)
             return "unknown"
         return _FIELD_UNITS[report.participant_fields[name].kind]
     if name in ("id", "name"):
@@ -1087,6 +1115,16 @@ def _resolve(node: ast.Name, report: _Report, scope: _Scope) -> Unit:
         hint=did_you_mean(name, candidates) or "declare it as a field or define it as a measure",
     )
     return "unknown"
+
+
+def _optional_date_read(name: str, node: ast.Expr, report: _Report) -> None:
+    report.error(
+        "P204",
+        f"'{name}' may be empty, so a rule cannot read it",
+        node.span,
+        hint="optional dates serve 'employment' and 'weighted by days'; "
+        "declare it as a date to use it here",
+    )
 
 
 def _schedule_unit(table: ast.Schedule) -> Unit:
@@ -1137,6 +1175,9 @@ def _resolve_qualified(node: ast.QualifiedName, report: _Report, scope: _Scope) 
         )
         return "unknown"
     report.references[node] = Reference("record_field", node.field, node.kind)
+    if kind.fields[node.field].kind == "optional_date":
+        _optional_date_read(f"{node.kind}.{node.field}", node, report)
+        return "unknown"
     return _FIELD_UNITS[kind.fields[node.field].kind]
 
 
@@ -1246,6 +1287,7 @@ def _infer_day_weighted(node: ast.DayWeighted, report: _Report, scope: _Scope) -
                 hint="name the date fields where each row starts and ends",
             )
             return "unknown"
+    report.dated.setdefault(node.kind, (node.start_field, node.end_field))
     return unit
 
 
@@ -1595,22 +1637,95 @@ def check_windows(plan: ast.Plan, report: _Report) -> None:
             ):
                 checked_weights.add((ref.name, key))
                 _check_weight_use(report.weights[ref.name], key, node, what, report)
-    for name, measure in report.measures.items():
-        key = keys[name]
-        if key is None:
+    for declared in {per for _, per, _ in contexts if per is not None} - broken_pers:
+        key = window_key(declared)
+        count = len(context_windows(key, report.period, report.schedules))
+        if count == 0:
+            report.error(
+                "P211",
+                f"the plan period has no {declared.window}: "
+                + (
+                    "no ISO week has its Thursday in it"
+                    if declared.window == "week"
+                    else "the schedule has no row inside it"
+                ),
+                declared.span,
+                hint="compute it for the whole period instead",
+            )
+        elif count > MAX_SUB_PERIODS:
+            report.error(
+                "P105",
+                f"the plan period holds {count:,} {declared.window}s, more than the "
+                f"{MAX_SUB_PERIODS:,} a plan may compute per",
+                declared.span,
+                hint="shorten the period, or compute per a longer sub-period",
+            )
+    _whole_period_reads(contexts, keys, report)
+
+
+#: The most sub-periods of one kind a plan computes per (a century of ISO weeks).
+MAX_SUB_PERIODS: Final = 5300
+
+
+def _changing_schedules(report: _Report) -> set[str]:
+    """Schedules whose value changes inside the plan period."""
+    start, end = report.period
+    out = set()
+    for name, table in report.schedules.items():
+        values = {
+            row.value for row in table.rows if calendar.overlap(row.start, row.end, start, end)
+        }
+        if len(values) > 1:
+            out.add(name)
+    return out
+
+
+def _whole_period_reads(
+    contexts: list[tuple[ast.Expr, ast.Per | None, str]],
+    keys: Mapping[str, WindowKey | None],
+    report: _Report,
+) -> None:
+    """W508: a rule computed per sub-period that reads the whole period without saying so:
+    an aggregate with no condition on the sub-period, or a whole-period measure averaging
+    a schedule that changes inside the period."""
+    changing = _changing_schedules(report)
+    averaging: dict[str, str] = {}  # whole-period measure → the changing schedule it reads
+    for name in report.measure_order:
+        if keys.get(name) is not None:
             continue
-        window = "segment" if key[0] == "segment" else key[0]
-        for node in walk(measure.expr):
+        for node in walk(report.measures[name].expr):
+            ref = report.references.get(node)
+            if ref is not None and ref.kind == "schedule" and ref.name in changing:
+                averaging.setdefault(name, ref.name)
+            elif ref is not None and ref.kind == "measure" and ref.name in averaging:
+                averaging.setdefault(name, averaging[ref.name])
+    for root, per, what in contexts:
+        if per is None:
+            continue
+        window = per.window
+        for node in walk(root):
+            ref = report.references.get(node)
             if isinstance(node, ast.Aggregate) and not any(
                 isinstance(n, ast.InPeriod) and n.window == window
                 for n in (walk(node.where) if node.where is not None else ())
             ):
                 report.warning(
                     "W508",
-                    f"measure '{name}' is computed per {window}, but this aggregate counts "
-                    f"records of the whole period in every {window}",
+                    f"{what} is computed per {window}, but this aggregate counts records of "
+                    f"the whole period in every {window}",
                     node.span,
                     hint=f"add a condition on the record's date, e.g. where closed_on in {window}",
+                )
+            elif ref is not None and ref.kind == "measure" and ref.name in averaging:
+                schedule = averaging[ref.name]
+                report.warning(
+                    "W508",
+                    f"{what} is computed per {window}, but '{ref.name}' is computed for the "
+                    f"whole period: it averages '{schedule}', which changes inside the period, "
+                    "over all the period's days",
+                    node.span,
+                    hint=f"read '{schedule}' here directly, or declare '{ref.name}' "
+                    f"{_window_words(window_key(per))}",
                 )
 
 
@@ -1625,13 +1740,14 @@ def _check_weight_use(
         )
         if parts is None:
             span = "the plan period" if key is None else f"the {window.kind} {window.key}"
+            unit = table.basis.partition(" ")[0]
+            whole = "" if table.basis == "month of quarter" else f", or in whole {unit}s"
             report.error(
                 "P211",
-                f"weights by {table.basis} give no share for {span} "
-                f"({calendar.describe(window.start, window.end)}), which {what} covers",
+                f"weights by {table.basis} give no share for {span}, "
+                f"{calendar.describe(window.start, window.end)}, which {what} covers",
                 node.span,
-                hint=f"read '{table.name}' per {table.basis.partition(' ')[0]}, or in a "
-                f"period of whole {table.basis.partition(' ')[0]}s",
+                hint=f"read '{table.name}' in a rule computed per {unit}{whole}",
             )
             return
 
@@ -2108,6 +2224,7 @@ def check_plan(plan: ast.Plan) -> CheckedPlan:
         schedules=report.schedules,
         weights=report.weights,
         employment=report.employment,
+        dated=report.dated,
     )
 
 

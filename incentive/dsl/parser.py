@@ -30,6 +30,7 @@ MAX_LITERAL: Final = 200
 # Terminal names as an analyst would say them.
 _WORDS: Final[dict[str, str]] = {
     "NAME": "a name",
+    "WINDOW": "'month', 'week', 'quarter' or 'year'",
     "NUMBER": "a number",
     "PERCENT": "a percentage",
     "STRING": "a quoted text",

@@ -74,6 +74,9 @@ class ParticipantEnv:
     #: (schedules, dated rows) are read over these days: the plan period is what they cover.
     inside: tuple[dt.date, dt.date] = (dt.date.min, dt.date.max)
     within: tuple[dt.date, dt.date] | None = (dt.date.min, dt.date.max)
+    #: days of the whole calendar sub-period (a month the period cuts counts all its days):
+    #: what `prorated` divides by
+    whole_days: int = 1
 
 
 StepFn = Callable[[ParticipantEnv], tr.Step]
@@ -367,7 +370,7 @@ class _Compiler:
         def prorated(env: ParticipantEnv) -> tr.Step:
             inner = operand(env)
             days = 0 if env.active is None else calendar.days_between(*env.active)
-            of_days = calendar.days_between(*env.full)
+            of_days = env.whole_days
             value = number_of(inner)
             if days != of_days:
                 value = div(mul(value, Decimal(days)), Decimal(of_days))
@@ -738,8 +741,11 @@ def _check_rows(
         )
     gaps = calendar.holes([(a, b) for a, b, _ in rows], start, end)
     if gaps:
+        where_from = f" in {rows[0][2].source}" if rows else ""
         raise EvaluationFailure(
-            "E603", f"no '{kind}' record covers {calendar.describe(*gaps[0])}", span
+            "E603",
+            f"no '{kind}' record{where_from} covers {calendar.describe(*gaps[0])}",
+            span,
         )
 
 

@@ -91,17 +91,25 @@ class _Ledger:
     def __init__(self) -> None:
         self.counted: set[tuple[str, str]] = set()
         self.excluded: dict[tuple[str, str], str] = {}
+        #: records left out of a sub-period only for being dated in another one: their
+        #: reason stands only if nothing says more (they count, or fail elsewhere)
+        self.elsewhere: dict[tuple[str, str], str] = {}
 
     def count(self, kind: str, record_id: str) -> None:
         self.counted.add((kind, record_id))
 
-    def exclude(self, kind: str, record_id: str, reason: str) -> None:
-        self.excluded.setdefault((kind, record_id), reason)
+    def exclude(self, kind: str, record_id: str, reason: str, *, elsewhere: bool = False) -> None:
+        (self.elsewhere if elsewhere else self.excluded).setdefault((kind, record_id), reason)
+
+    def reason(self, key: tuple[str, str]) -> str | None:
+        return self.excluded.get(key) or self.elsewhere.get(key)
 
     def merge(self, other: _Ledger) -> None:
         self.counted |= other.counted
         for key, reason in other.excluded.items():
             self.excluded.setdefault(key, reason)
+        for key, reason in other.elsewhere.items():
+            self.elsewhere.setdefault(key, reason)
 
 
 def _aggregate(agg: CompiledAggregate, env: ParticipantEnv, ledger: _Ledger) -> tr.AggregateStep:
@@ -121,7 +129,8 @@ def _aggregate(agg: CompiledAggregate, env: ParticipantEnv, ledger: _Ledger) -> 
         if failed is not None:
             info = agg.conditions[failed].info
             bounds = env.bounds.get(info.window) if info.window is not None else None
-            ledger.exclude(agg.kind, record.id, _reason(agg.names[failed], info, env, record))
+            reason, elsewhere = _reason(agg.names[failed], info, env, record)
+            ledger.exclude(agg.kind, record.id, reason, elsewhere=elsewhere)
             excluded.append(tr.Exclusion(record.id, record.values, field, info, bounds))
             continue
         ledger.count(agg.kind, record.id)
@@ -145,16 +154,18 @@ def _aggregate(agg: CompiledAggregate, env: ParticipantEnv, ledger: _Ledger) -> 
     )
 
 
-def _reason(name: str, info: tr.FilterCondition, env: ParticipantEnv, record: Any) -> str:
-    """Why a record was left out: the condition, and when a date inside the (sub-)period
-    failed it, that the participant was not employed that day."""
+def _reason(
+    name: str, info: tr.FilterCondition, env: ParticipantEnv, record: Any
+) -> tuple[str, bool]:
+    """Why a record was left out, and whether only for being dated in another sub-period.
+    A date inside the (sub-)period that failed its condition was a day not employed."""
     if info.window is None or info.field is None:
-        return name
+        return name, False
     value = record.values.get(info.field)
     first, last = (env.period_start, env.period_end) if info.window == "period" else env.full
     if isinstance(value, dt.date) and first <= value <= last:
-        return f"{name} (not employed on that day)"
-    return name
+        return f"{name} (not employed on that day)", False
+    return name, info.window != "period"
 
 
 def _fold(agg: CompiledAggregate, values: list[Any], count: int) -> tuple[Exact, Unit]:
@@ -181,6 +192,20 @@ def _fold(agg: CompiledAggregate, values: list[Any], count: int) -> tuple[Exact,
 def _component(
     component: CompiledComponent, env: ParticipantEnv, checked: CheckedPlan
 ) -> tr.ComponentTrace:
+    if env.employment is not None and env.active is None:
+        # Pay is for days employed: none in this (sub-)period, so nothing to pay for.
+        nothing = ZERO.quantize(checked.quantum)
+        return tr.ComponentTrace(
+            component.name,
+            component.line,
+            (),
+            None,
+            (),
+            ZERO,
+            nothing,
+            component.measures,
+            not_employed=True,
+        )
     gates: list[tr.ModifierStep] = []
     for gate in component.gates:
         step = gate.fn(env)
@@ -257,6 +282,16 @@ def _employment(checked: CheckedPlan, participant: Participant) -> tuple[dt.date
     return first, last or dt.date.max
 
 
+def _raw_employment(
+    checked: CheckedPlan, participant: Participant
+) -> tuple[dt.date, dt.date | None] | None:
+    employment = checked.employment
+    if employment is None:
+        return None
+    last = participant.values[employment.end_field] if employment.end_field else None
+    return participant.values[employment.start_field], last
+
+
 def _period_env(checked: CheckedPlan, participant: Participant, records: Any) -> ParticipantEnv:
     full = (checked.period_start, checked.period_end)
     employment = _employment(checked, participant)
@@ -275,6 +310,7 @@ def _period_env(checked: CheckedPlan, participant: Participant, records: Any) ->
         employment=employment,
         inside=full,
         within=active,
+        whole_days=calendar.days_between(*full),
     )
 
 
@@ -300,6 +336,7 @@ def _window_env(parent: ParticipantEnv, window: calendar.Window) -> ParticipantE
         employment=employment,
         inside=inside,
         within=within,
+        whole_days=window.whole_days,
     )
 
 
@@ -322,16 +359,18 @@ def _windows(
 def _dated_rows(compiled: CompiledPlan, env: ParticipantEnv, ledger: _Ledger) -> None:
     """Rows read as a schedule count when their days meet the period, and are left out,
     with the reason, when they do not."""
-    start, end = env.active or env.full
     for kind, (first, last, line) in compiled.dated.items():
         for credit in env.records.get(kind, ()):
             values = credit.record.values
-            if calendar.overlap(values[first], values[last] or dt.date.max, start, end):
+            days = (values[first], values[last] or dt.date.max)
+            if env.within is not None and calendar.overlap(*days, *env.within):
                 ledger.count(kind, credit.record.id)
+            elif calendar.overlap(*days, *env.inside):
+                reason = f"line {line}: its days lie outside the days employed"
+                ledger.exclude(kind, credit.record.id, reason)
             else:
-                ledger.exclude(
-                    kind, credit.record.id, f"line {line}: its days lie outside the period"
-                )
+                reason = f"line {line}: its days lie outside the period"
+                ledger.exclude(kind, credit.record.id, reason)
 
 
 def _per_component(
@@ -471,6 +510,7 @@ def _run(compiled: CompiledPlan, inputs: Inputs, *, skip_invalid: bool) -> RunRe
                     if checked.employment is None
                     else (0 if employed is None else calendar.days_between(*employed)),
                     period_days if checked.employment is not None else None,
+                    _raw_employment(checked, participant),
                 ),
             )
         )
@@ -507,7 +547,7 @@ def _dispositions(
             elif key in ledger.counted:
                 out.append(RecordDisposition(kind, record.id, owner, "counted"))
             else:
-                reason = ledger.excluded.get(key, f"no measure reads '{kind}' records")
+                reason = ledger.reason(key) or f"no measure reads '{kind}' records"
                 out.append(RecordDisposition(kind, record.id, owner, "excluded", reason))
     for kind, record_id, participant_id, reason in inputs.rejected_records:
         out.append(RecordDisposition(kind, record_id, participant_id, "rejected", reason))

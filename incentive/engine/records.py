@@ -574,6 +574,7 @@ def _load(plan: CheckedPlan, participants: RowSource, records: Mapping[str, RowS
     for kind_name, kind in plan.record_kinds.items():
         kept: dict[str, Record] = {}
         within = [name for name, decl in kind.fields.items() if decl.within_period]
+        dated = plan.dated.get(kind_name)
         model = record_model(kind)
         source, rows = _read_rows(records[kind_name], f"{kind_name} records")
         rows, missing = _with_columns(rows, model.required(), source)
@@ -601,6 +602,10 @@ def _load(plan: CheckedPlan, participants: RowSource, records: Mapping[str, RowS
                     kind.id_field,
                     record_id,
                     f"is already the id of the record on row {kept[record_id].row}",
+                )
+            elif dated is not None and (backwards := _backwards(values, *dated)) is not None:
+                problem = RecordProblem(
+                    "R408", source, number, dated[1], values[dated[1]].isoformat(), backwards
                 )
             elif (outside := _outside(values, within, period)) is not None:
                 problem = RecordProblem(
@@ -638,6 +643,13 @@ def _outside(
         if not period[0] <= values[name] <= period[1]:
             return name
     return None
+
+
+def _backwards(values: Mapping[str, Any], first: str, last: str) -> str | None:
+    """Why a row's last day comes before its first, if it does."""
+    if values[last] is None or values[last] >= values[first]:
+        return None
+    return f"is before the row's first day ({first} {values[first].isoformat()})"
 
 
 def _employment_problem(

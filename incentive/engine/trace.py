@@ -307,6 +307,8 @@ class ComponentTrace:
     per: str | None = None
     #: the schedule whose segments a component paid per segment follows
     schedule: str | None = None
+    #: the participant was employed on no day of the (sub-)period, so it pays nothing
+    not_employed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,3 +343,5 @@ class ParticipantTrace:
     #: days employed in the period, and the period's days, when an employment line says
     employed_days: int | None = None
     period_days: int | None = None
+    #: the first and last day employed (None: still employed), when an employment line says
+    employment: tuple[dt.date, dt.date | None] | None = None

@@ -172,13 +172,17 @@ class _Writer:
         if isinstance(step, tr.DayWeightedStep):
             return f"{self.label(f'{step.kind}.{step.field}')} {self.step_value(step)}"
         if isinstance(step, tr.DaysStep):
-            text = self.t.text("days_formula").format(
-                start=self.formula(step.start), end=self.formula(step.end)
+            assert isinstance(step.value, Decimal)
+            return self.t.text("days_formula").format(
+                count=fmt.whole(step.value),
+                start=self.formula(step.start),
+                end=self.formula(step.end),
             )
-            return f"({text})" if parent >= 2 else text
         if isinstance(step, tr.ProratedStep):
             if step.days == step.of_days:  # employed every day: nothing to prorate
-                return self.formula(step.operand, parent)
+                return self.t.text("prorated_all").format(
+                    operand=self.formula(step.operand, parent), days=step.days
+                )
             text = self.t.text("prorated_formula").format(
                 operand=self.formula(step.operand, 2), days=step.days, of=step.of_days
             )
@@ -311,37 +315,47 @@ class _Writer:
     def exclusion(self, item: tr.Exclusion, kind: str) -> str:
         amount = "" if item.amount is None else " " + self.money(item.amount)
         field = self.label(f"{kind}.{item.field}") if item.field is not None else None
-        side = item.in_period
         value = item.field_value
-        if side is not None and item.field is not None and isinstance(value, dt.date):
-            outside = value < self.plan.period_start or value > self.plan.period_end
-            if not outside:  # inside the period, outside the days employed
-                return self.t.text("excluded_employment").format(
-                    id=item.record_id,
-                    amount=amount,
-                    field=field,
-                    value=fmt.date(value),
-                    side=self.t[f"employed_{side}"],
-                )
-        if item.in_period is not None and item.field is not None:
-            return self.t.text("excluded_period").format(
+        side = self.date_side(item)
+        if side is not None and isinstance(value, dt.date):
+            key = "excluded_employment" if side.startswith("employed") else "excluded_period"
+            return self.t.text(key).format(
                 id=item.record_id,
                 amount=amount,
                 field=field,
-                value=fmt.date(item.field_value) if item.field_value is not None else "",  # type: ignore[arg-type]
-                side=self.t[f"side_{item.in_period}"],
+                value=fmt.date(value),
+                side=self.t[side],
             )
         if item.field is not None:
             return self.t.text("excluded_condition").format(
                 id=item.record_id,
                 amount=amount,
                 field=field,
-                value=self.value(item.field_value, "text"),
+                value=self.value(value, "text"),
                 condition=item.condition,
             )
         return self.t.text("excluded_plain").format(
             id=item.record_id, amount=amount, condition=item.condition
         )
+
+    def date_side(self, item: tr.Exclusion) -> str | None:
+        """Where a date left out by `in period` (`in month` …) fell: before or after the
+        period, or before the first or after the last day employed."""
+        value = item.field_value
+        if item.why.window is None or not isinstance(value, dt.date):
+            return None
+        if value < self.plan.period_start:
+            return "side_before"
+        if value > self.plan.period_end:
+            return "side_after"
+        employment = self.result.trace.employment
+        if employment is not None:
+            first, last = employment
+            if value < first:
+                return "employed_before"
+            if last is not None and value > last:
+                return "employed_after"
+        return None
 
     def by_days(self, step: tr.ScheduleStep | tr.DayWeightedStep, indent: int) -> None:
         """A value in force on dates: each piece with its days, then the weighted value."""
@@ -565,7 +579,10 @@ class _Writer:
     def parts(self, component: tr.ComponentTrace) -> None:
         """A component paid per sub-period: each sub-period explained, then the sum."""
         assert component.per is not None
-        self.say(1, f"per_{component.per}", count=len(component.parts))
+        count = len(component.parts)
+        self.say(1, f"per_{component.per}" + ("_one" if count == 1 else ""), count=count)
+        if component.per == "week" and component.parts:
+            self.week_edges(component.parts)
         for part in component.parts:
             self.say(
                 1,
@@ -584,7 +601,7 @@ class _Writer:
                 )
             saved, self.part = self.part, part
             try:
-                for name in part.component.measures:
+                for name in () if part.component.not_employed else part.component.measures:
                     self.measure(name, 2)
                 self.component_body(part.component, 2)
             finally:
@@ -596,12 +613,35 @@ class _Writer:
             for p in component.parts
             if p.component.amount or len(component.parts) <= 3
         )
+        if len(component.parts) == 1:
+            return
         self.say(
             1,
             f"parts_total_{component.per}",
             terms=terms or self.money(component.amount),
             amount=self.money(component.amount),
         )
+
+    def week_edges(self, parts: tuple[tr.PartTrace, ...]) -> None:
+        """Say where the weeks reach past the period, and which of its days no week holds."""
+        start, end = self.plan.period_start, self.plan.period_end
+        first, last = parts[0], parts[-1]
+        if first.start < start:
+            self.say(
+                1,
+                "week_starts_before",
+                week=self.unit_name(first.key),
+                start=fmt.date(first.start),
+            )
+        if last.end < end:
+            self.say(
+                1,
+                "week_days_after",
+                start=fmt.date(last.end + dt.timedelta(days=1)),
+                end=fmt.date(end),
+            )
+        elif last.end > end:
+            self.say(1, "week_ends_after", week=self.unit_name(last.key), end=fmt.date(last.end))
 
     def part_name(self, component: tr.ComponentTrace, part: tr.PartTrace) -> str:
         if component.per == "segment":
@@ -612,6 +652,9 @@ class _Writer:
 
     def component_body(self, component: tr.ComponentTrace, indent: int) -> None:
         label = self.label(component.name)
+        if component.not_employed:
+            self.say(indent, "not_employed_here", component=label)
+            return
         for gate in component.gates:
             key = "gate_fail" if gate.bit else "gate_pass"
             self.say(

@@ -459,7 +459,7 @@ def test_dated_rows_are_not_needed_for_sub_periods_before_the_hire_date() -> Non
         Decimal("10.00"),
         Decimal("10.00"),
     ]
-    assert "not employed on any of these days" in incentive.explain(result)
+    assert "Not employed on any of these days, so c pays nothing here." in incentive.explain(result)
 
 
 def test_days_stays_free_to_name_a_field() -> None:
@@ -468,3 +468,118 @@ def test_days_stays_free_to_name_a_field() -> None:
     with pytest.raises(incentive.PlanSyntaxError) as caught:
         _plan("participant fields: d date\ncomponent c = 10 * dayz from d to 2026-09-30")
     assert "days from DATE to DATE" in str(caught.value)
+
+
+STAGE_BY_QUOTA = (
+    "employment from hired_on to left_on\n"
+    "participant fields: hired_on date, left_on optional date\n"
+    + QUOTAS.replace("participant fields: base money\n", "")
+    .replace("measure quota =", "measure quota per month =")
+    .replace("component c = quota * 1%", "")
+    + "deal fields: deal_id id, owner participant, amount money, closed_on date\n"
+    "measure monthly per month = sum of deal.amount where closed_on in month\n"
+    "component stage per month = 100 only when monthly >= quota\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("hired", "left", "paid"),
+    [("2020-01-01", "2026-06-15", "0.00"), ("2026-08-16", "", "0.00")],
+)
+def test_nobody_is_paid_for_a_sub_period_without_a_day_employed(
+    hired: str, left: str, paid: str
+) -> None:
+    # With no day employed in July, no quota was in force and no deal counts: 0 >= 0 must
+    # not pay a stage reward.
+    result = _run(
+        _plan(STAGE_BY_QUOTA),
+        {"hired_on": hired, "left_on": left},
+        quota_change=_quotas(("2026-08-16", "", "1000")) if left == "" else [],
+        deal=[],
+    )
+    assert result.components[0].parts[0].amount == Decimal(paid)
+
+
+def test_prorated_in_a_month_the_period_cuts_divides_by_the_whole_month() -> None:
+    plan = _plan(
+        "employment from hired_on\nparticipant fields: hired_on date, base money\n"
+        "component b per month = base prorated",
+        period="2026-07-15 to 2026-08-14",
+    )
+    result = _run(plan, {"hired_on": "2020-01-01", "base": "3100"})
+    # 17 of July's 31 days and 14 of August's 31: 1,700 + 1,400
+    assert [p.amount for p in result.components[0].parts] == [
+        Decimal("1700.00"),
+        Decimal("1400.00"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # an aggregate of the whole period inside a component paid per month
+        DEALS + "component c per month = (sum of deal.amount where closed_on in period) * 10%",
+        # a whole-period measure averaging a schedule that changes, read per segment
+        DEALS
+        + RATE
+        + "measure r = rate\n"
+        + "measure seg per segment of rate = sum of deal.amount where closed_on in segment\n"
+        + "component c per segment of rate = seg * r",
+    ],
+)
+def test_reading_the_whole_period_in_a_sub_period_rule_warns(body: str) -> None:
+    assert "W508" in [w.code for w in _plan(body).checked.warnings]
+
+
+@pytest.mark.parametrize(
+    ("body", "period", "code"),
+    [
+        # an optional date may be empty: no filter can compare it
+        ("deal fields: deal_id id, owner participant, amount money, paid_on optional date\n"
+         "component c = sum of deal.amount where paid_on in period", None, "P204"),
+        ("deal fields: deal_id id, owner participant, amount money\n"
+         "component c = sum of deal.amount where (amount prorated) > 50", None, "P204"),
+        ("component c per week = 100", "2026-07-01 to 2026-07-01", "P211"),
+        ("component c per week = 100", "1000-01-01 to 2998-12-31", "P207"),
+        ("component c per week = 100", "1900-01-01 to 2999-12-31", "P105"),
+        ("employment from hired_on to hired_on\nparticipant fields: hired_on date\n"
+         "component c = 100 prorated", None, "P204"),
+    ],
+)  # fmt: skip
+def test_time_mistakes_are_refused_before_running(body: str, period: str | None, code: str) -> None:
+    with pytest.raises(PlanCheckError) as caught:
+        _plan(body, period or "2026-07-01 to 2026-09-30")
+    assert code in [e.code for e in caught.value.errors]
+
+
+def test_the_last_year_a_period_may_reach_computes_per_month_and_week() -> None:
+    plan = _plan(
+        "component m per month = 1\ncomponent w per week = 1", period="2999-10-01 to 2999-12-31"
+    )
+    result = _run(plan)
+    assert (result.amount("m"), len(result.components[1].parts)) == (Decimal("3.00"), 13)
+
+
+def test_a_deal_after_someone_left_before_the_period_says_after_the_last_day() -> None:
+    result = _run(
+        _plan(EMPLOYED),
+        {"hired_on": "2020-01-01", "left_on": "2026-06-15", "base": "920"},
+        deal=_deals(("5", "2026-07-10")),
+    )
+    text = incentive.explain(result)
+    assert "(closed on 2026-07-10, after the last day employed)" in text
+    assert "Not employed on any day of the period." in text
+    assert result.total == Decimal("0.00")
+
+
+def test_a_dated_row_that_ends_before_it_starts_is_a_record_error() -> None:
+    with pytest.raises(RecordError) as caught:
+        _run(
+            _plan(QUOTAS),
+            {"base": "0"},
+            quota_change=_quotas(
+                ("2026-07-01", "2026-08-15", "1"), ("2026-09-30", "2026-08-16", "2")
+            ),
+        )
+    problem = caught.value.problems[0]
+    assert (problem.code, problem.row, problem.field) == ("R408", 2, "ends")
