@@ -4,7 +4,8 @@ Every range is inclusive at both ends and counted in whole calendar days: 2026-0
 2026-09-30 is 92 days.  Nothing here adds months to a date, so no rule ever has to guess
 what "one month after 31 January" means.  Sub-periods are calendar months, calendar
 quarters, calendar years and ISO weeks; an ISO week belongs to the period that holds its
-Thursday, so a quarter has 13 or 14 of them.  Imports only the standard library.
+Thursday: a quarter of 91 or 92 days has 13 or 14 of them, a first quarter of 90 days
+12 or 13.  Imports only the standard library.
 """
 
 from __future__ import annotations
