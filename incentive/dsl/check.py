@@ -790,13 +790,7 @@ def _infer_node(node: ast.Expr, report: _Report, scope: _Scope, expected: Unit |
         return "bool"
     if isinstance(node, ast.Prorated):
         if scope.record_kind is not None:
-            report.error(
-                "P204",
-                "'prorated' cannot stand inside a record filter",
-                node.span,
-                hint="prorate the measure or the component instead",
-            )
-            return "unknown"
+            return _in_filter("'prorated'", node, report, "prorate a measure or a component")
         unit = _infer(node.operand, report, scope, expected)
         _require_numeric(node.operand, unit, report, "'prorated'")
         if report.employment is None:
@@ -1146,26 +1140,41 @@ def _measure_unit(name: str, report: _Report) -> Unit:
         report.in_progress.discard(name)
 
 
-def _resolve_qualified(node: ast.QualifiedName, report: _Report, scope: _Scope) -> Unit:
-    kind = report.record_kinds.get(node.kind)
-    if kind is None and node.kind in report.broken_kinds:
-        return "unknown"
-    if kind is None:
+def _in_filter(what: str, node: ast.Expr, report: _Report, hint: str) -> Unit:
+    report.error("P204", f"{what} cannot stand inside a record filter", node.span, hint=hint)
+    return "unknown"
+
+
+def _kind_of(name: str, span: Span, report: _Report) -> RecordKindInfo | None:
+    """The declared record kind ``name``; None after saying it is unknown (quietly when its
+    declaration already had an error)."""
+    kind = report.record_kinds.get(name)
+    if kind is None and name not in report.broken_kinds:
         report.error(
             "P203",
-            f"unknown record kind '{node.kind}'",
-            node.span,
-            hint=did_you_mean(node.kind, report.record_kinds) or "declare it: KIND fields: …",
+            f"unknown record kind '{name}'",
+            span,
+            hint=did_you_mean(name, report.record_kinds) or "declare it: KIND fields: …",
         )
+    return kind
+
+
+def _no_field(kind: RecordKindInfo, name: str, span: Span, report: _Report) -> Unit:
+    report.error(
+        "P203",
+        f"record kind '{kind.name}' has no field '{name}'",
+        span,
+        hint=did_you_mean(name, kind.fields) or f"declare it in '{kind.name} fields'",
+    )
+    return "unknown"
+
+
+def _resolve_qualified(node: ast.QualifiedName, report: _Report, scope: _Scope) -> Unit:
+    kind = _kind_of(node.kind, node.span, report)
+    if kind is None:
         return "unknown"
     if node.field not in kind.fields:
-        report.error(
-            "P203",
-            f"record kind '{node.kind}' has no field '{node.field}'",
-            node.span,
-            hint=did_you_mean(node.field, kind.fields) or f"declare it in '{node.kind} fields'",
-        )
-        return "unknown"
+        return _no_field(kind, node.field, node.span, report)
     if scope.record_kind is None or scope.record_kind.name != node.kind:
         report.error(
             "P203",
@@ -1183,23 +1192,9 @@ def _resolve_qualified(node: ast.QualifiedName, report: _Report, scope: _Scope) 
 
 def _infer_aggregate(node: ast.Aggregate, report: _Report, scope: _Scope) -> Unit:
     if scope.record_kind is not None:
-        report.error(
-            "P204",
-            "an aggregate cannot stand inside a record filter",
-            node.span,
-            hint="define the aggregate as its own measure",
-        )
-        return "unknown"
-    kind = report.record_kinds.get(node.kind)
-    if kind is None and node.kind in report.broken_kinds:
-        return "unknown"
+        return _in_filter("an aggregate", node, report, "define the aggregate as its own measure")
+    kind = _kind_of(node.kind, node.span, report)
     if kind is None:
-        report.error(
-            "P203",
-            f"unknown record kind '{node.kind}'",
-            node.span,
-            hint=did_you_mean(node.kind, report.record_kinds) or "declare it: KIND fields: …",
-        )
         return "unknown"
     inner = _Scope(record_kind=kind, measure=scope.measure)
     if node.where is not None:
@@ -1208,13 +1203,7 @@ def _infer_aggregate(node: ast.Aggregate, report: _Report, scope: _Scope) -> Uni
         return "count"
     decl = kind.fields.get(node.field)
     if decl is None:
-        report.error(
-            "P203",
-            f"record kind '{node.kind}' has no field '{node.field}'",
-            node.span,
-            hint=did_you_mean(node.field, kind.fields) or f"declare it in '{node.kind} fields'",
-        )
-        return "unknown"
+        return _no_field(kind, node.field, node.span, report)
     if node.function == "count_distinct":
         return "count"
     unit = _FIELD_UNITS[decl.kind]
@@ -1231,34 +1220,15 @@ def _infer_aggregate(node: ast.Aggregate, report: _Report, scope: _Scope) -> Uni
 
 def _infer_day_weighted(node: ast.DayWeighted, report: _Report, scope: _Scope) -> Unit:
     if scope.record_kind is not None:
-        report.error(
-            "P204",
-            "'weighted by days' cannot stand inside a record filter",
-            node.span,
-            hint="define it as its own measure",
-        )
-        return "unknown"
-    kind = report.record_kinds.get(node.kind)
+        return _in_filter("'weighted by days'", node, report, "define it as its own measure")
+    kind = _kind_of(node.kind, node.span, report)
     if kind is None:
-        if node.kind not in report.broken_kinds:
-            report.error(
-                "P203",
-                f"unknown record kind '{node.kind}'",
-                node.span,
-                hint=did_you_mean(node.kind, report.record_kinds) or "declare it: KIND fields: …",
-            )
         return "unknown"
     unit: Unit = "unknown"
     for name, role in ((node.field, "value"), (node.start_field, "from"), (node.end_field, "to")):
         decl = kind.fields.get(name)
         if decl is None:
-            report.error(
-                "P203",
-                f"record kind '{node.kind}' has no field '{name}'",
-                node.span,
-                hint=did_you_mean(name, kind.fields) or f"declare it in '{node.kind} fields'",
-            )
-            return "unknown"
+            return _no_field(kind, name, node.span, report)
         field_unit = _FIELD_UNITS[decl.kind]
         if role == "value":
             if field_unit not in _NUMERIC:
