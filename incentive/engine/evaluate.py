@@ -131,7 +131,8 @@ def _aggregate(agg: CompiledAggregate, env: ParticipantEnv, ledger: _Ledger) -> 
             bounds = env.bounds.get(info.window) if info.window is not None else None
             reason, elsewhere = _reason(agg.names[failed], info, env, record)
             ledger.exclude(agg.kind, record.id, reason, elsewhere=elsewhere)
-            excluded.append(tr.Exclusion(record.id, record.values, field, info, bounds))
+            if not elsewhere:  # a record of another sub-period is explained in its own
+                excluded.append(tr.Exclusion(record.id, record.values, field, info, bounds))
             continue
         ledger.count(agg.kind, record.id)
         counted_ids.append(record.id)
