@@ -181,10 +181,12 @@ class _Writer:
         if isinstance(step, tr.ProratedStep):
             if step.days == step.of_days:  # employed every day: nothing to prorate
                 return self.t.text("prorated_all").format(
-                    operand=self.formula(step.operand, parent), days=step.days
+                    operand=self.formula(step.operand, parent), days=self.days(step.days)
                 )
             text = self.t.text("prorated_formula").format(
-                operand=self.formula(step.operand, 2), days=step.days, of=step.of_days
+                operand=self.formula(step.operand, 2),
+                days=self.days(step.days),
+                of=self.days(step.of_days),
             )
             return f"({text})" if parent > 2 else text
         if isinstance(step, tr.ArithmeticStep):
@@ -374,7 +376,7 @@ class _Writer:
                 id=piece.record_id or "",
                 start=fmt.date(piece.start),
                 end=fmt.date(piece.end),
-                days=piece.days,
+                days=self.days(piece.days),
                 value=self.table_value(tr.Step(piece.value, step.unit)),
             )
         if len(step.pieces) > 1:
@@ -385,9 +387,13 @@ class _Writer:
                 indent + 1,
                 "by_days_total",
                 terms=terms,
-                days=step.days,
+                days=self.days(step.days),
                 value=self.step_value(step),
             )
+
+    def days(self, count: int) -> str:
+        """'1 day', '46 days' / '46 天'."""
+        return self.t.text("day_count" if count == 1 else "days_count").format(count=count)
 
     def table_value(self, step: tr.Step) -> str:
         """A rate or weight as the plan wrote it (6%, not 6.000000%) when it is one."""
@@ -647,7 +653,7 @@ class _Writer:
         if component.per == "segment":
             days = (part.end - part.start).days + 1
             label = self.label(component.schedule or "")
-            return self.t.text("segment_name").format(label=label, days=days)
+            return self.t.text("segment_name").format(label=label, days=self.days(days))
         return self.unit_name(part.key)
 
     def component_body(self, component: tr.ComponentTrace, indent: int) -> None:
@@ -715,8 +721,8 @@ class _Writer:
                     "employed",
                     start=fmt.date(trace.employed[0]),
                     end=fmt.date(trace.employed[1]),
-                    days=trace.employed_days,
-                    of=trace.period_days,
+                    days=self.days(trace.employed_days),
+                    of=self.days(trace.period_days or 0),
                 )
         for number, component in enumerate(result.trace.components, 1):
             self.raw(0, "")

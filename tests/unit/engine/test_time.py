@@ -329,7 +329,7 @@ def test_records_outside_the_days_employed_do_not_count_and_say_why() -> None:
     text = incentive.explain(result)
     assert "D-1 ¥1.00 (closed on 2026-08-15, before the first day employed)" in text
     assert "D-4 ¥1,000.00 (closed on 2026-09-16, after the last day employed)" in text
-    assert "Employed 2026-08-16 to 2026-09-15: 31 of the period's 92 days." in text
+    assert "Employed 2026-08-16 to 2026-09-15: 31 days of the period's 92 days." in text
 
 
 def test_leaving_before_being_hired_is_a_record_error() -> None:
@@ -583,3 +583,10 @@ def test_a_dated_row_that_ends_before_it_starts_is_a_record_error() -> None:
         )
     problem = caught.value.problems[0]
     assert (problem.code, problem.row, problem.field) == ("R408", 2, "ends")
+
+
+def test_one_day_is_a_day() -> None:
+    person = {"hired_on": "2026-09-30", "left_on": "", "base": "920"}
+    text = incentive.explain(_run(_plan(EMPLOYED), person, deal=[]))
+    assert "× 1 day employed ÷ 92 days" in text
+    assert "1 days" not in text
