@@ -1,11 +1,13 @@
 """Runs a `CompiledPlan` over a whole population → `RunResult` with a trace per participant.
 
 Order: records are credited to participants and grouped (once); then, for the whole
-population, every participant's aggregates and measures (in dependency order); then every
-participant's components, each rounded once by the plan's rule.  Measures come first for
-everyone so that values across participants (rankings, team pools) can sit between.
-Every record ends counted, excluded by a named filter condition, or rejected with its
-reason.  Imports dsl.check, engine and money.
+population, every participant's aggregates and measures (in dependency order), for the
+period and then for each sub-period the plan computes per (each in an environment of its
+own, its days cut to the days employed); then every participant's components, each
+rounded once by the plan's rule (a component paid per sub-period: each part once).
+Measures come first for everyone so that values across participants (rankings, team
+pools) can sit between.  Every record ends counted, excluded by a named filter condition,
+or rejected with its reason.  Imports dsl.check, engine and money.
 """
 
 from __future__ import annotations
