@@ -39,6 +39,10 @@ class _UsageError(Exception):
     """A command line that cannot be carried out as written."""
 
 
+class _Refused(Exception):
+    """A run refused for a problem the user has been shown (exit 1)."""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="incentive",
@@ -74,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
             action="store_true",
             help="pay the valid rows and list the rejected ones instead of stopping",
         )
+        sub.add_argument("--strict", action="store_true", help="refuse to run a plan with warnings")
 
     run = commands.add_parser("run", help="evaluate a plan and print every payout", parents=[debug])
     inputs(run)
@@ -230,6 +235,19 @@ def _evaluate(
     args: argparse.Namespace, *, only: str | None = None
 ) -> tuple[CompiledPlan, RunResult]:
     plan = api.load_plan(_plan_path(args.plan))
+    warnings = plan.checked.warnings
+    if warnings and args.strict:
+        for warning in warnings:
+            print(render_diagnostic(warning, plan.checked.source) + "\n", file=sys.stderr)
+        raise _Refused(f"{_count(len(warnings), 'warning')} in {args.plan} (--strict)")
+    if warnings:
+        # A plan with warnings still runs; say so where the payouts are printed.
+        codes = ", ".join(sorted({w.code for w in warnings}))
+        print(
+            f"{args.plan}: {_count(len(warnings), 'warning')} ({codes}); "
+            f"'incentive check {args.plan}' shows them",
+            file=sys.stderr,
+        )
     participants, records = _sources(args, plan)
     try:
         result = api.evaluate(plan, participants, records, skip_invalid=args.skip_invalid)
@@ -384,6 +402,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"incentive: {error}", file=sys.stderr)
         return EXIT_USAGE
     except IncentiveError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_USER
+    except _Refused as error:
         print(str(error), file=sys.stderr)
         return EXIT_USER
     except BrokenPipeError:

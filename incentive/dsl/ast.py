@@ -296,6 +296,8 @@ class Schedule:
     money: bool
     rows: tuple[ScheduleRow, ...]
     span: Span
+    #: declared `number`: plain numbers, neither rates nor amounts
+    number: bool = False
 
 
 @dataclass(frozen=True, slots=True)

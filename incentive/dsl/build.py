@@ -74,11 +74,15 @@ class PlanBuilder(Transformer_NonRecursive[Token, Any]):
     def schedule(self, meta: Meta, name: Token, *rest: Any) -> ast.Schedule:
         label = rest[0] if rest and isinstance(rest[0], ast.Label) else None
         money = any(item is _MONEY for item in rest)
+        number = any(item is _NUMBER for item in rest)
         rows = tuple(r for r in rest if isinstance(r, ast.ScheduleRow))
-        return ast.Schedule(str(name), label, money, rows, self._span(meta))
+        return ast.Schedule(str(name), label, money, rows, self._span(meta), number=number)
 
     def schedule_money(self, meta: Meta) -> object:
         return _MONEY
+
+    def schedule_number(self, meta: Meta) -> object:
+        return _NUMBER
 
     def schedule_row(
         self, meta: Meta, start: Token, end: Token, value: ast.Expr
@@ -409,6 +413,7 @@ class _Against:
 
 _CLIFFS: Final = object()
 _MONEY: Final = object()
+_NUMBER: Final = object()
 _WITHIN: Final = object()
 
 

@@ -464,6 +464,24 @@ def _check_schedule(table: ast.Schedule, report: _Report) -> None:
                 row.span,
                 hint="write the amount, or remove 'money' for a schedule of rates",
             )
+    plain = [row for row in rows if not row.is_percent]
+    if plain and len(plain) == len(rows) and not (table.money or table.number):
+        report.error(
+            "P204",
+            f"schedule '{table.name}' holds plain numbers: is {plain[0].text} a rate, an "
+            "amount or a number?",
+            plain[0].span,
+            hint=f"write rates with a % sign ({plain[0].text}%), or declare "
+            f"'schedule {table.name} money:' for amounts or "
+            f"'schedule {table.name} number:' for plain numbers",
+        )
+    if table.number and not plain:
+        report.error(
+            "P204",
+            f"schedule '{table.name}' is declared 'number' but holds percentages",
+            rows[0].span,
+            hint="remove 'number' for a schedule of rates",
+        )
     if len({row.is_percent for row in rows}) > 1:
         odd = next(row for row in rows if row.is_percent != rows[0].is_percent)
         report.error(
@@ -1599,8 +1617,12 @@ def check_windows(plan: ast.Plan, report: _Report) -> None:
                         f"'in {node.window}' needs a rule computed per {node.window}, but "
                         f"{what} is computed {_window_words(key)}",
                         node.span,
-                        hint=f"declare {what.partition(' ')[0]} '{what.split(chr(39))[1]}' "
-                        f"per {node.window}, or write 'in period'",
+                        hint=(
+                            f"declare {what.partition(' ')[0]} '{what.split(chr(39))[1]}' "
+                            f"per {node.window}, or write 'in period'"
+                            if key is None
+                            else f"write 'in {key[0]}', the sub-period {what} is computed for"
+                        ),
                     )
             elif (
                 ref is not None and ref.kind == "weights" and (ref.name, key) not in checked_weights
@@ -1660,15 +1682,21 @@ def _whole_period_reads(
     a schedule that changes inside the period."""
     changing = _changing_schedules(report)
     averaging: dict[str, str] = {}  # whole-period measure → the changing schedule it reads
+    counting: set[str] = set()  # whole-period measures that add up records
     for name in report.measure_order:
         if keys.get(name) is not None:
             continue
         for node in walk(report.measures[name].expr):
             ref = report.references.get(node)
-            if ref is not None and ref.kind == "schedule" and ref.name in changing:
+            if isinstance(node, ast.Aggregate):
+                counting.add(name)
+            elif ref is not None and ref.kind == "schedule" and ref.name in changing:
                 averaging.setdefault(name, ref.name)
-            elif ref is not None and ref.kind == "measure" and ref.name in averaging:
-                averaging.setdefault(name, averaging[ref.name])
+            elif ref is not None and ref.kind == "measure":
+                if ref.name in averaging:
+                    averaging.setdefault(name, averaging[ref.name])
+                if ref.name in counting:
+                    counting.add(name)
     for root, per, what in contexts:
         if per is None:
             continue
@@ -1676,7 +1704,7 @@ def _whole_period_reads(
         for node in walk(root):
             ref = report.references.get(node)
             if isinstance(node, ast.Aggregate) and not any(
-                isinstance(n, ast.InPeriod) and n.window == window
+                isinstance(n, ast.InPeriod) and n.window != "period"
                 for n in (walk(node.where) if node.where is not None else ())
             ):
                 report.warning(
@@ -1696,6 +1724,15 @@ def _whole_period_reads(
                     node.span,
                     hint=f"read '{schedule}' here directly, or declare '{ref.name}' "
                     f"{_window_words(window_key(per))}",
+                )
+            elif ref is not None and ref.kind == "measure" and ref.name in counting:
+                report.warning(
+                    "W508",
+                    f"{what} is computed per {window}, but '{ref.name}' adds up records of "
+                    f"the whole period: every {window} reads the same total",
+                    node.span,
+                    hint=f"read a measure computed per {window} (with 'in {window}'), or "
+                    f"keep '{ref.name}' only where every {window} should see the period's total",
                 )
 
 

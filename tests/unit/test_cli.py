@@ -169,3 +169,23 @@ def test_explain_one_participant_while_another_cannot_be_evaluated(
     assert "Total payout: ¥10.00" in captured.out
     assert "1 participant not paid" in captured.err
     assert main([*args, "--participant", "A"]) == 1
+
+
+def test_run_names_the_plans_warnings_and_strict_refuses_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = tmp_path / "plan.rules"
+    plan.write_text(
+        (AE / "plan.rules")
+        .read_text(encoding="utf-8")
+        .replace("capped at 12000", "capped at 90000"),
+        encoding="utf-8",
+    )
+    args = ["run", str(plan), "--participants", str(AE / "participants.csv")]
+    args += ["--records", str(AE / "deals.csv")]
+    assert main(args) == 0
+    assert "1 warning (W504); 'incentive check" in capsys.readouterr().err
+    assert main([*args, "--strict"]) == 1
+    err = capsys.readouterr().err
+    assert "warning[W504]" in err
+    assert "(--strict)" in err

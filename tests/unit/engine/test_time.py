@@ -590,3 +590,29 @@ def test_one_day_is_a_day() -> None:
     text = incentive.explain(_run(_plan(EMPLOYED), person, deal=[]))
     assert "× 1 day employed ÷ 92 days" in text
     assert "1 days" not in text
+
+
+def test_a_whole_period_total_read_by_a_monthly_component_warns() -> None:
+    plan = _plan(DEALS + "component c per month = revenue * 2%")
+    warnings = [w for w in plan.checked.warnings if w.code == "W508"]
+    assert len(warnings) == 1
+    assert "every month reads the same total" in warnings[0].message
+
+
+def test_a_schedule_of_plain_numbers_must_say_what_they_are() -> None:
+    plain = "schedule rate:\n  from 2026-07-01 to 2026-09-30: 4\ncomponent c = revenue * rate"
+    with pytest.raises(PlanCheckError) as caught:
+        _plan(DEALS + plain)
+    assert [e.code for e in caught.value.errors] == ["P204"]
+    assert "4%" in (caught.value.errors[0].hint or "")
+    numbers = _plan(DEALS + plain.replace("schedule rate:", "schedule rate number:"))
+    assert _run(numbers, deal=_deals(("10", "2026-07-01"))).amount("c") == Decimal("40.00")
+
+
+def test_in_week_in_a_monthly_measure_is_told_to_say_in_month() -> None:
+    with pytest.raises(PlanCheckError) as caught:
+        _plan(
+            DEALS + "measure m per month = sum of deal.amount where closed_on in week\n"
+            "component c per month = m"
+        )
+    assert "write 'in month'" in (caught.value.errors[0].hint or "")
