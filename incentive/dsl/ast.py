@@ -135,6 +135,14 @@ class Days(Expr):
 
 
 @dataclass(frozen=True, slots=True)
+class PeriodCount(Expr):
+    """``number of weeks in period``: how many days, ISO weeks, months, quarters or years
+    the plan period holds (by the rules of `incentive.calendar`)."""
+
+    unit: Literal["days", "weeks", "months", "quarters", "years"]
+
+
+@dataclass(frozen=True, slots=True)
 class DayWeighted(Expr):
     """``quota_plan.quota weighted by days from starts to ends``: the participant's
     records as a schedule, averaged over the days of the (sub-)period."""

@@ -337,6 +337,21 @@ class PlanBuilder(Transformer_NonRecursive[Token, Any]):
             )
         return ast.Days(self._span(meta), start, end)
 
+    def period_count(self, meta: Meta, word: Token, unit: Token) -> ast.PeriodCount:
+        units = ("days", "weeks", "months", "quarters", "years")
+        if str(word) != "number" or str(unit) not in units:
+            raise BuildProblems(
+                Diagnostic(
+                    "P101",
+                    "error",
+                    f"unexpected '{word} of {unit} in period'",
+                    self._span(meta),
+                    hint="count the period's parts with: number of days (weeks, months, "
+                    "quarters, years) in period",
+                )
+            )
+        return ast.PeriodCount(self._span(meta), cast(Any, str(unit)))
+
     def day_weighted(
         self, meta: Meta, kind: Token, field: Token, start: Token, end: Token
     ) -> ast.DayWeighted:

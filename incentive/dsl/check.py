@@ -821,6 +821,8 @@ def _infer_node(node: ast.Expr, report: _Report, scope: _Scope, expected: Unit |
         return unit
     if isinstance(node, ast.DayWeighted):
         return _infer_day_weighted(node, report, scope)
+    if isinstance(node, ast.PeriodCount):
+        return "count"
     if isinstance(node, ast.Days):
         for end in (node.start, node.end):
             unit = _infer(end, report, scope, None)
@@ -1570,6 +1572,13 @@ def context_windows(
     return calendar.windows(key[0], start, end)  # type: ignore[arg-type]  # a calendar kind
 
 
+def period_count(unit: str, period: tuple[dt.date, dt.date]) -> int:
+    """``number of weeks in period``: the days, or the sub-periods, the period holds."""
+    if unit == "days":
+        return calendar.days_between(*period)
+    return len(calendar.windows(unit[:-1], *period))  # type: ignore[arg-type]  # a calendar kind
+
+
 def check_windows(plan: ast.Plan, report: _Report) -> None:
     """A value computed per sub-period is read only where the same sub-period is current;
     `in month` stands only in a `per month` rule; weights have a share for every sub-period
@@ -1824,6 +1833,9 @@ def _range(node: ast.Expr, report: _Report) -> Range:
         return _ANY
     if isinstance(node, ast.Days):
         return _ZERO_UP
+    if isinstance(node, ast.PeriodCount):
+        value = Fraction(period_count(node.unit, report.period))
+        return value, value
     if isinstance(node, ast.Prorated):
         low, high = _range(node.operand, report)
         return (None if low is None else min(low, Fraction(0))), (

@@ -106,6 +106,7 @@ _KEYWORDS: Final = (
     "marginal", "retroactive", "scorecard", "measure", "component", "participant",
     "currency", "period", "rounding", "minimum", "maximum", "average", "distinct",
     "schedule", "weights", "employment", "prorated", "quarter", "segment", "weighted",
+    "month", "week", "year",
 )  # fmt: skip
 
 _MODIFIERS: Final = {

@@ -19,7 +19,14 @@ from typing import Any, Final
 from incentive import calendar
 from incentive._types import Unit
 from incentive.dsl import ast
-from incentive.dsl.check import CheckedPlan, WindowKey, context_windows, walk, window_key
+from incentive.dsl.check import (
+    CheckedPlan,
+    WindowKey,
+    context_windows,
+    period_count,
+    walk,
+    window_key,
+)
 from incentive.engine import trace as tr
 from incentive.engine.credit import Credit
 from incentive.errors import Span
@@ -214,6 +221,12 @@ class _Compiler:
             return self._prorated(node, unit)
         if isinstance(node, ast.DayWeighted):
             return self._day_weighted(node, unit)
+        if isinstance(node, ast.PeriodCount):
+            period = (self.checked.period_start, self.checked.period_end)
+            count_step = tr.PeriodCountStep(
+                Decimal(period_count(node.unit, period)), "count", node.unit
+            )
+            return lambda env: count_step
         if isinstance(node, ast.Days):
             first, last = self.step(node.start), self.step(node.end)
 
@@ -675,6 +688,10 @@ class _Compiler:
             operand, limit = self.value(node.operand), self.value(node.limit)
             pick = min if node.kind == "cap" else max
             return lambda env, record: pick(operand(env, record), limit(env, record))
+        if isinstance(node, ast.PeriodCount):
+            period = (self.checked.period_start, self.checked.period_end)
+            count = Decimal(period_count(node.unit, period))
+            return lambda env, record: count
         if isinstance(node, ast.Days):
             first, last = self.value(node.start), self.value(node.end)
             return lambda env, record: Decimal(

@@ -126,6 +126,14 @@ class ProratedStep(Step):
 
 
 @dataclass(frozen=True, slots=True)
+class PeriodCountStep(Step):
+    """``number of weeks in period``: a count the plan period fixes."""
+
+    #: "days", "weeks", "months", "quarters" or "years"
+    counts: str
+
+
+@dataclass(frozen=True, slots=True)
 class DaysStep(Step):
     """``days from a to b``, both days counted."""
 

@@ -171,6 +171,11 @@ class _Writer:
             )
         if isinstance(step, tr.DayWeightedStep):
             return f"{self.label(f'{step.kind}.{step.field}')} {self.step_value(step)}"
+        if isinstance(step, tr.PeriodCountStep):
+            assert isinstance(step.value, Decimal)
+            return self.t.text("period_count").format(
+                count=fmt.whole(step.value), unit=self.t["period_units"][step.counts]
+            )
         if isinstance(step, tr.DaysStep):
             assert isinstance(step.value, Decimal)
             return self.t.text("days_formula").format(
@@ -390,6 +395,11 @@ class _Writer:
                 days=self.days(step.days),
                 value=self.step_value(step),
             )
+
+    def day_range(self, start: dt.date, end: dt.date) -> str:
+        if start == end:
+            return fmt.date(start)
+        return self.t.text("day_range").format(start=fmt.date(start), end=fmt.date(end))
 
     def days(self, count: int) -> str:
         """'1 day', '46 days' / '46 天'."""
@@ -632,6 +642,12 @@ class _Writer:
         """Say where the weeks reach past the period, and which of its days no week holds."""
         start, end = self.plan.period_start, self.plan.period_end
         first, last = parts[0], parts[-1]
+        if first.start > start:
+            self.say(
+                1,
+                "week_days_before",
+                days=self.day_range(start, first.start - dt.timedelta(days=1)),
+            )
         if first.start < start:
             self.say(
                 1,
@@ -641,10 +657,7 @@ class _Writer:
             )
         if last.end < end:
             self.say(
-                1,
-                "week_days_after",
-                start=fmt.date(last.end + dt.timedelta(days=1)),
-                end=fmt.date(end),
+                1, "week_days_after", days=self.day_range(last.end + dt.timedelta(days=1), end)
             )
         elif last.end > end:
             self.say(1, "week_ends_after", week=self.unit_name(last.key), end=fmt.date(last.end))
@@ -659,7 +672,8 @@ class _Writer:
     def component_body(self, component: tr.ComponentTrace, indent: int) -> None:
         label = self.label(component.name)
         if component.not_employed:
-            self.say(indent, "not_employed_here", component=label)
+            key = "not_employed_here" if self.part is not None else "not_employed_line"
+            self.say(indent, key, component=label)
             return
         for gate in component.gates:
             key = "gate_fail" if gate.bit else "gate_pass"

@@ -616,3 +616,27 @@ def test_in_week_in_a_monthly_measure_is_told_to_say_in_month() -> None:
             "component c per month = m"
         )
     assert "write 'in month'" in (caught.value.errors[0].hint or "")
+
+
+@pytest.mark.parametrize(
+    ("period", "unit", "count"),
+    [
+        ("2026-10-01 to 2026-12-31", "weeks", 14),
+        ("2027-01-01 to 2027-03-31", "weeks", 12),
+        ("2026-07-01 to 2026-09-30", "days", 92),
+        ("2026-07-15 to 2026-09-14", "months", 3),
+        ("2026-01-01 to 2027-12-31", "quarters", 8),
+        ("2026-07-01 to 2027-06-30", "years", 2),
+    ],
+)
+def test_number_of_parts_in_the_period(period: str, unit: str, count: int) -> None:
+    plan = _plan(f"component c = 10 * number of {unit} in period", period=period)
+    assert _run(plan).amount("c") == Decimal(count) * 10
+
+
+def test_number_stays_free_to_name_a_field_and_plurals_are_checked() -> None:
+    plan = _plan("participant fields: number count\ncomponent c = 10 * number")
+    assert _run(plan, {"number": "2"}).amount("c") == Decimal("20.00")
+    with pytest.raises(incentive.PlanSyntaxError) as caught:
+        _plan("component c = 10 * number of week in period")
+    assert "number of days (weeks" in str(caught.value)
