@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from incentive import api
 from incentive.engine.compile import CompiledPlan
@@ -306,7 +306,8 @@ def _money(value: Decimal, result: RunResult) -> str:
 def _result_table(result: RunResult, lang: Lang) -> str:
     names = [c.name for c in result.participants[0].components] if result.participants else []
     labels = [result.plan.label(n, lang) for n in names]
-    header = ["participant", "name", *labels, "total"]
+    words = _TABLE_WORDS[lang]
+    header = [words["participant"], words["name"], *labels, words["total"]]
     rows = [
         [
             p.participant_id,
@@ -329,17 +330,43 @@ def _result_table(result: RunResult, lang: Lang) -> str:
     lines.insert(1, "  ".join("-" * w for w in widths))
     summary = result.records
     lines.append("")
-    lines.append(
-        f"{result.plan.name}: {_count(len(result.participants), 'participant')}, "
-        f"total {_money(result.total, result)}"
+    people = (
+        _count(len(result.participants), "participant")
+        if lang == "en"
+        else f"{len(result.participants)} 名参与人"
     )
     lines.append(
-        f"records: {summary.read} read = {summary.counted} counted + {summary.excluded} "
-        f"excluded by rule + {summary.rejected} rejected"
+        words["summary"].format(
+            plan=result.plan.name, people=people, total=_money(result.total, result)
+        )
     )
+    lines.append(words["records"].format(**summary.model_dump()))
     for rule, count in summary.excluded_by_rule.items():
-        lines.append(f"  excluded by {rule}: {count}")
+        lines.append(words["rule"].format(rule=rule, count=count))
     return "\n".join(lines)
+
+
+#: The payout table's own words; component labels come from the plan.
+_TABLE_WORDS: Final[dict[str, dict[str, str]]] = {
+    "en": {
+        "participant": "participant",
+        "name": "name",
+        "total": "total",
+        "summary": "{plan}: {people}, total {total}",
+        "records": "records: {read} read = {counted} counted + {excluded} excluded by rule"
+        " + {rejected} rejected",
+        "rule": "  excluded by {rule}: {count}",
+    },
+    "zh": {
+        "participant": "参与人",
+        "name": "姓名",
+        "total": "合计",
+        "summary": "{plan}：{people}，合计 {total}",
+        "records": "记录：读取 {read} 笔 = 计入 {counted} + 按规则排除 {excluded}"
+        " + 拒收 {rejected}",
+        "rule": "  按规则排除（{rule}）：{count}",
+    },
+}
 
 
 def _pad(text: str, width: int, *, left: bool) -> str:

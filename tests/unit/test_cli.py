@@ -189,3 +189,11 @@ def test_run_names_the_plans_warnings_and_strict_refuses_it(
     err = capsys.readouterr().err
     assert "warning[W504]" in err
     assert "(--strict)" in err
+
+
+def test_the_payout_table_speaks_chinese(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(AE), "--lang", "zh"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split()[:2] == ["参与人", "姓名"]
+    assert "4 名参与人，合计 ¥181,880.05" in out
+    assert "记录：读取 13 笔 = 计入 8 + 按规则排除 5 + 拒收 0" in out
