@@ -84,6 +84,8 @@ class ParticipantEnv:
     #: days of the whole calendar sub-period (a month the period cuts counts all its days):
     #: what `prorated` divides by
     whole_days: int = 1
+    #: a sub-period's own records, by (kind, date field): those dated in it
+    buckets: dict[tuple[str, str], Sequence[Credit]] = field(default_factory=dict)
 
 
 StepFn = Callable[[ParticipantEnv], tr.Step]
@@ -111,6 +113,9 @@ class CompiledAggregate:
     #: label of the filter for the record reconciliation: "line 10: status = \"won\""
     names: tuple[str, ...]
     unit: Unit
+    #: the record date field its first condition tests against its sub-period
+    #: (`closed_on in month`): records are handed to each sub-period by that date
+    window_field: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -552,6 +557,18 @@ class _Compiler:
         index = len(self.aggregates)
         conditions = tuple(self._conditions(node.where)) if node.where is not None else ()
         names = tuple(f"line {c.info.line}: {c.info.text}" for c in conditions)
+        window_field = None
+        if node.where is not None:
+            first = next(
+                (
+                    part
+                    for part in _and_parts(node.where)
+                    if isinstance(part, ast.InPeriod) and part.window != "period"
+                ),
+                None,
+            )
+            if first is not None:
+                window_field = self._record_field(first.operand)
         self.aggregates.append(
             CompiledAggregate(
                 index,
@@ -563,6 +580,7 @@ class _Compiler:
                 node.span.line,
                 names,
                 self.unit(node),
+                window_field,
             )
         )
         self.aggregate_index[node] = index
@@ -705,6 +723,12 @@ class _Compiler:
             c, t, o = self.value(node.condition), self.value(node.then), self.value(node.otherwise)
             return lambda env, record: t(env, record) if c(env, record) else o(env, record)
         raise AssertionError(f"{type(node).__name__} cannot stand in a record filter")
+
+
+def _and_parts(node: ast.Expr) -> list[ast.Expr]:
+    if isinstance(node, ast.Logic) and node.op == "and":
+        return _and_parts(node.left) + _and_parts(node.right)
+    return [node]
 
 
 def _field_compare(name: str, op: str, constant: Any) -> ValueFn:

@@ -12,6 +12,7 @@ or rejected with its reason.  Imports dsl.check, engine and money.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
@@ -115,7 +116,8 @@ class _Ledger:
 
 
 def _aggregate(agg: CompiledAggregate, env: ParticipantEnv, ledger: _Ledger) -> tr.AggregateStep:
-    credits = env.records.get(agg.kind, ())
+    bucket = env.buckets.get((agg.kind, agg.window_field)) if agg.window_field else None
+    credits = env.records.get(agg.kind, ()) if bucket is None else bucket
     counted_ids: list[str] = []
     values: list[Any] = []
     excluded: list[tr.Exclusion] = []
@@ -352,11 +354,46 @@ def _windows(
     """Every sub-period's environment and measures, for each kind the plan computes per."""
     parts: dict[WindowKey, list[_Part]] = {}
     for key, windows in compiled.windows.items():
-        for window in windows:
+        buckets = _buckets(compiled, key, windows, env, ledger)
+        for number, window in enumerate(windows):
             window_env = _window_env(env, window)
+            window_env.buckets = {pair: lists[number] for pair, lists in buckets.items()}
             measures = _measures(compiled, window_env, ledger, key)
             parts.setdefault(key, []).append((window, window_env, measures))
     return parts
+
+
+def _buckets(
+    compiled: CompiledPlan,
+    key: WindowKey,
+    windows: Sequence[calendar.Window],
+    env: ParticipantEnv,
+    ledger: _Ledger,
+) -> dict[tuple[str, str], list[list[Any]]]:
+    """Each sub-period's records, by the date its aggregates test (`closed_on in month`):
+    one pass over the records instead of one for every sub-period.  A record dated in no
+    sub-period is left out by that condition, as each sub-period would have said."""
+    starts = [window.start for window in windows]
+    out: dict[tuple[str, str], list[list[Any]]] = {}
+    outside: dict[tuple[str, str], list[Any]] = {}
+    for agg in compiled.aggregates:
+        if agg.scope != key or agg.window_field is None:
+            continue
+        pair = (agg.kind, agg.window_field)
+        if pair not in out:
+            lists: list[list[Any]] = [[] for _ in windows]
+            none: list[Any] = []
+            for credit in env.records.get(agg.kind, ()):
+                day = credit.record.values[agg.window_field]
+                number = bisect.bisect_right(starts, day) - 1
+                if number >= 0 and day <= windows[number].end:
+                    lists[number].append(credit)
+                else:
+                    none.append(credit)
+            out[pair], outside[pair] = lists, none
+        for credit in outside[pair]:
+            ledger.exclude(agg.kind, credit.record.id, agg.names[0], elsewhere=True)
+    return out
 
 
 def _dated_rows(compiled: CompiledPlan, env: ParticipantEnv, ledger: _Ledger) -> None:
