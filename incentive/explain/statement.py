@@ -295,6 +295,10 @@ class _Writer:
             field=field,
             value=self.step_value(step),
         )
+        if self.part is not None and 0 < step.counted <= MAX_LISTED:
+            # Which records fell in this month (week, segment): a rep checks them by id.
+            ids = sorted(step.counted_ids, key=_natural)
+            self.say(indent + 1, "counted_ids", ids=self.t.text("id_separator").join(ids))
         if not step.excluded:
             return
         # Records of other sub-periods are left out of this one by its dates; they are
