@@ -259,7 +259,11 @@ def _evaluate(
             raise
         result = api.evaluate(plan, participants, records, skip_invalid=True)
     if result.rejected:
-        print(f"{_count(len(result.rejected), 'rejected record')} (not paid on):", file=sys.stderr)
+        print(
+            f"{_count(len(result.rejected), 'rejected row')} "
+            "(participants and records not paid on):",
+            file=sys.stderr,
+        )
         for line in result.rejected:
             print(f"  {line}", file=sys.stderr)
     if result.unpaid:

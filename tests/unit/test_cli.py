@@ -98,7 +98,7 @@ def test_bad_records_exit_1_with_row_field_and_value(
     assert f"{deals}:2: error[R401]: field 'amount': '88OOO.00' is not a decimal number" in err
     assert main([*args, "--records", str(deals), "--skip-invalid"]) == 0
     captured = capsys.readouterr()
-    assert "1 rejected record (not paid on)" in captured.err
+    assert "1 rejected row (participants and records not paid on)" in captured.err
     assert "R-104" in captured.out
 
 
