@@ -400,30 +400,44 @@ class _Compiler:
         rows = [(row.start, row.end, row.value) for row in table.rows]
         name, line = table.name, table.span.line
 
+        # The step depends on the days alone, not on who is paid: worked out once for each
+        # range of days (steps are frozen, so participants share them).
+        known: dict[tuple[dt.date, dt.date], tr.Step] = {}
+
         def schedule(env: ParticipantEnv) -> tr.Step:
             # A rate is in force whether or not this participant was employed.
-            start, end = env.within or env.inside
-            pieces = tuple(
-                tr.DayPiece(p.start, p.end, p.days, p.value)  # type: ignore[arg-type]  # a Decimal
-                for p in calendar.pieces(rows, start, end)
-            )
-            days = calendar.days_between(start, end)
-            return tr.ScheduleStep(_weighted(pieces, days), unit, name, pieces, days, line)
+            days_range = env.within or env.inside
+            step = known.get(days_range)
+            if step is None:
+                start, end = days_range
+                pieces = tuple(
+                    tr.DayPiece(p.start, p.end, p.days, p.value)  # type: ignore[arg-type]  # a Decimal
+                    for p in calendar.pieces(rows, start, end)
+                )
+                days = calendar.days_between(start, end)
+                weighted = _weighted(pieces, days)
+                step = known[days_range] = tr.ScheduleStep(weighted, unit, name, pieces, days, line)
+            return step
 
         return schedule
 
     def _weights(self, table: ast.Weights) -> StepFn:
         values, basis, name = table.values, table.basis, table.name
+        # Like a schedule's, a share depends on the (sub-)period alone: once for each.
+        known: dict[tuple[dt.date, dt.date, bool], tr.Step] = {}
 
         def weights(env: ParticipantEnv) -> tr.Step:
-            start, end = env.full
-            parts = calendar.weight_parts(basis, start, end, week=env.context == "week")
-            assert parts is not None  # check_windows made sure every sub-period has a share
-            shares = tuple((unit_name, values[index]) for index, unit_name in parts)
-            total: Exact = ZERO
-            for _, share in shares:
-                total = add(total, share)
-            return tr.WeightStep(total, "ratio", name, shares, basis)
+            key = (*env.full, env.context == "week")
+            step = known.get(key)
+            if step is None:
+                parts = calendar.weight_parts(basis, key[0], key[1], week=key[2])
+                assert parts is not None  # check_windows made sure every sub-period has a share
+                shares = tuple((unit_name, values[index]) for index, unit_name in parts)
+                total: Exact = ZERO
+                for _, share in shares:
+                    total = add(total, share)
+                step = known[key] = tr.WeightStep(total, "ratio", name, shares, basis)
+            return step
 
         return weights
 
@@ -592,9 +606,10 @@ class _Compiler:
         # reason alone, and the statement of this month need not list it.
         return sorted(conditions, key=lambda c: c.info.window in (None, "period"))
 
-    def _split(self, node: ast.Expr) -> list[Condition]:
-        if isinstance(node, ast.Logic) and node.op == "and":
-            return self._split(node.left) + self._split(node.right)
+    def _split(self, where: ast.Expr) -> list[Condition]:
+        return [self._condition(node) for node in _and_parts(where)]
+
+    def _condition(self, node: ast.Expr) -> Condition:
         fields = [
             self.checked.references[n].name
             for n in walk(node)
@@ -602,18 +617,16 @@ class _Compiler:
             and n in self.checked.references
             and self.checked.references[n].kind == "record_field"
         ]
-        return [
-            Condition(
-                self._direct_test(node) or self.value(node),
-                tr.FilterCondition(
-                    self.text(node.span),
-                    node.span.line,
-                    fields[0] if fields else None,
-                    self.checked.period_start if isinstance(node, ast.InPeriod) else None,
-                    node.window if isinstance(node, ast.InPeriod) else None,
-                ),
-            )
-        ]
+        return Condition(
+            self._direct_test(node) or self.value(node),
+            tr.FilterCondition(
+                self.text(node.span),
+                node.span.line,
+                fields[0] if fields else None,
+                self.checked.period_start if isinstance(node, ast.InPeriod) else None,
+                node.window if isinstance(node, ast.InPeriod) else None,
+            ),
+        )
 
     def _record_field(self, node: ast.Expr) -> str | None:
         ref = self.checked.references.get(node)

@@ -278,23 +278,21 @@ def _measures(
 _NEVER: Final = (dt.date.max, dt.date.min)
 
 
-def _employment(checked: CheckedPlan, participant: Participant) -> tuple[dt.date, dt.date] | None:
-    employment = checked.employment
-    if employment is None:
-        return None
-    first = participant.values[employment.start_field]
-    last = participant.values[employment.end_field] if employment.end_field else None
-    return first, last or dt.date.max
-
-
 def _raw_employment(
     checked: CheckedPlan, participant: Participant
 ) -> tuple[dt.date, dt.date | None] | None:
+    """The first and last day employed as given (None: still employed), if the plan says."""
     employment = checked.employment
     if employment is None:
         return None
     last = participant.values[employment.end_field] if employment.end_field else None
     return participant.values[employment.start_field], last
+
+
+def _employment(checked: CheckedPlan, participant: Participant) -> tuple[dt.date, dt.date] | None:
+    """The days employed as a range: still employed means to the end of the calendar."""
+    raw = _raw_employment(checked, participant)
+    return None if raw is None else (raw[0], raw[1] or dt.date.max)
 
 
 def _period_env(checked: CheckedPlan, participant: Participant, records: Any) -> ParticipantEnv:

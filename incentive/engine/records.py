@@ -645,11 +645,13 @@ def _outside(
     return None
 
 
-def _backwards(values: Mapping[str, Any], first: str, last: str) -> str | None:
-    """Why a row's last day comes before its first, if it does."""
+def _backwards(
+    values: Mapping[str, Any], first: str, last: str, day: str = "the row's first day"
+) -> str | None:
+    """Why a range's last day (empty: open) comes before its first, if it does."""
     if values[last] is None or values[last] >= values[first]:
         return None
-    return f"is before the row's first day ({first} {values[first].isoformat()})"
+    return f"is before {day} ({first} {values[first].isoformat()})"
 
 
 def _employment_problem(
@@ -658,14 +660,8 @@ def _employment_problem(
     employment = plan.employment
     if employment is None or employment.end_field is None:
         return None
-    first, last = values[employment.start_field], values[employment.end_field]
-    if last is None or last >= first:
+    first, last = employment.start_field, employment.end_field
+    reason = _backwards(values, first, last, "the first day of employment")
+    if reason is None:
         return None
-    return RecordProblem(
-        "R408",
-        source,
-        row,
-        employment.end_field,
-        last.isoformat(),
-        f"is before the first day of employment ({employment.start_field} {first.isoformat()})",
-    )
+    return RecordProblem("R408", source, row, last, values[last].isoformat(), reason)
