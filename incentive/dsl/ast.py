@@ -28,6 +28,8 @@ FieldKind = Literal[
     "score",
     "participant",
     "id",
+    "credit",
+    "flag",
 ]
 AggregateFunction = Literal["sum", "minimum", "maximum", "average", "count", "count_distinct"]
 CompareOp = Literal["=", "!=", "<", "<=", ">", ">="]
@@ -219,6 +221,69 @@ class Scorecard(Expr):
     items: tuple[ScorecardItem, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class GroupAggregate(Expr):
+    """``sum of revenue within team``: a measure (or participant field) over the members of
+    the participant's group; ``group`` is a participant field, or ``everyone``."""
+
+    function: Literal["sum", "minimum", "maximum", "average"]
+    measure: str
+    group: str
+    measure_span: Span
+    group_span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class InTop(Expr):
+    """``top_sellers in top 3``: whether the participant's rank is 1 to ``count``."""
+
+    operand: Expr
+    count: int
+    count_span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class TieKey:
+    """One tie rule: a measure (or field) in an order, or ``id``."""
+
+    name: str
+    order: Literal["highest", "lowest", "earliest", "latest"] | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Pool(Expr):
+    """``pool of 5% * x within team shared by revenue, ties by id``: computed once for each
+    group and shared among its members by largest remainder; ``share`` None: equally."""
+
+    amount: Expr
+    group: str
+    share: str | None
+    ties: tuple[TieKey, ...]
+    group_span: Span
+    share_span: Span | None
+
+
+@dataclass(frozen=True, slots=True)
+class OverrideLevel:
+    level: int
+    rate: Decimal
+    rate_text: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Override(Expr):
+    """``override of revenue through manager: level 1 pays 3%``: a rate on the measure of
+    each participant ``level`` steps below in the tree the ``through`` field draws."""
+
+    measure: str
+    through: str
+    levels: tuple[OverrideLevel, ...]
+    measure_span: Span
+    through_span: Span
+
+
 # ---- components ----------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Tier:
@@ -325,6 +390,40 @@ class Weights:
 
 
 @dataclass(frozen=True, slots=True)
+class RateRow:
+    start: dt.date
+    end: dt.date
+    #: (currency code, units of the plan's currency per unit of it, as written)
+    rates: tuple[tuple[str, Decimal, str], ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeRates:
+    """``exchange rates: from D to D: USD 7.1450, …``: into the plan's currency."""
+
+    label: Label | None
+    rows: tuple[RateRow, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """``ranking top = revenue highest first within team, ties by …``."""
+
+    name: str
+    label: Label | None
+    measure: str
+    order: Literal["highest", "lowest", "earliest", "latest"]
+    group: str
+    ties: tuple[TieKey, ...]
+    public: bool
+    span: Span
+    measure_span: Span
+    group_span: Span
+
+
+@dataclass(frozen=True, slots=True)
 class Employment:
     """``employment from hired_on to left_on``: participant date fields."""
 
@@ -344,6 +443,10 @@ class FieldDecl:
     high: Decimal | None = None
     #: a record is rejected unless this date lies in the plan period
     within_period: bool = False
+    #: ``credit for deal``: the record kind whose ids this field holds
+    credit_for: str | None = None
+    #: ``converted from currency on closed_on``: (currency field, date field)
+    conversion: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,3 +481,5 @@ class Plan:
     schedules: tuple[Schedule, ...] = ()
     weights: tuple[Weights, ...] = ()
     employment: tuple[Employment, ...] = ()
+    rankings: tuple[Ranking, ...] = ()
+    exchange: tuple[ExchangeRates, ...] = ()

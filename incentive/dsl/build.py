@@ -118,6 +118,98 @@ class PlanBuilder(Transformer_NonRecursive[Token, Any]):
             basis_span,
         )
 
+    def exchange(self, meta: Meta, *rest: Any) -> ast.ExchangeRates:
+        label = rest[0] if rest and isinstance(rest[0], ast.Label) else None
+        rows = tuple(r for r in rest if isinstance(r, ast.RateRow))
+        return ast.ExchangeRates(label, rows, self._span(meta))
+
+    def rate_row(
+        self, meta: Meta, start: Token, end: Token, *rates: tuple[str, Decimal, str]
+    ) -> ast.RateRow:
+        return ast.RateRow(
+            parse_date(str(start), self._token_span(start)),
+            parse_date(str(end), self._token_span(end)),
+            rates,
+            self._span(meta),
+        )
+
+    def currency_rate(self, meta: Meta, code: Token, rate: Token) -> tuple[str, Decimal, str]:
+        return (str(code), Decimal(_number_text(rate)), str(rate))
+
+    # ---- teams ----------------------------------------------------------------------
+    def ranking(self, meta: Meta, name: Token, *rest: Any) -> ast.Ranking:
+        items = list(rest)
+        label = items.pop(0) if isinstance(items[0], ast.Label) else None
+        measure, order, group = items[0], items[1], items[2]
+        ties = next((i for i in items[3:] if isinstance(i, tuple)), ())
+        return ast.Ranking(
+            str(name),
+            label,
+            str(measure),
+            order,
+            str(group),
+            ties,
+            any(i is _PUBLIC for i in items[3:]),
+            self._span(meta),
+            self._token_span(measure),
+            self._token_span(group),
+        )
+
+    def order(self, meta: Meta, word: Token) -> str:
+        return str(word)
+
+    def ties(self, meta: Meta, *keys: ast.TieKey) -> tuple[ast.TieKey, ...]:
+        return keys
+
+    pool_ties = ties
+
+    def tie_key(self, meta: Meta, name: Token, order: str | None = None) -> ast.TieKey:
+        return ast.TieKey(str(name), cast(Any, order), self._span(meta))
+
+    def public(self, meta: Meta) -> object:
+        return _PUBLIC
+
+    def pool(self, meta: Meta, amount: ast.Expr, group: Token, share: Any, *rest: Any) -> ast.Pool:
+        ties = rest[0] if rest else ()
+        name, share_span = share
+        return ast.Pool(
+            self._span(meta), amount, str(group), name, ties, self._token_span(group), share_span
+        )
+
+    def share_by(self, meta: Meta, name: Token) -> tuple[str, Span]:
+        return (str(name), self._token_span(name))
+
+    def share_equally(self, meta: Meta) -> tuple[None, None]:
+        return (None, None)
+
+    def override(
+        self, meta: Meta, measure: Token, through: Token, *levels: ast.OverrideLevel
+    ) -> ast.Override:
+        return ast.Override(
+            self._span(meta),
+            str(measure),
+            str(through),
+            levels,
+            self._token_span(measure),
+            self._token_span(through),
+        )
+
+    def override_row(self, meta: Meta, level: Token, rate: Token) -> ast.OverrideLevel:
+        text = _number_text(level)
+        if "." in text or int(text) < 1 or int(text) > 20:
+            raise BuildProblems(
+                Diagnostic(
+                    "P101",
+                    "error",
+                    f"'{level}' is not a level of the reporting tree",
+                    self._token_span(level),
+                    hint="levels are whole numbers from 1 (direct reports) to 20",
+                )
+            )
+        return ast.OverrideLevel(
+            int(text), percent_value(_number_text(rate)[:-1]), str(rate), self._span(meta)
+        )
+
     def per_calendar(self, meta: Meta, window: Token) -> ast.Per:
         return ast.Per(cast(ast.WindowName, str(window)), None, self._span(meta))
 
@@ -137,12 +229,13 @@ class PlanBuilder(Transformer_NonRecursive[Token, Any]):
         self,
         meta: Meta,
         name: Token,
-        kind: tuple[str, Decimal | None, Decimal | None],
+        kind: tuple[Any, ...],
         *rest: Any,
     ) -> ast.FieldDecl:
         label = next((r for r in rest if isinstance(r, ast.Label)), None)
         within = next((r for r in rest if r is _WITHIN), None)
-        field_kind, low, high = kind
+        conversion = next((r for r in rest if isinstance(r, _Conversion)), None)
+        field_kind, low, high = kind[:3]
         return ast.FieldDecl(
             str(name),
             cast(ast.FieldKind, field_kind),
@@ -151,10 +244,18 @@ class PlanBuilder(Transformer_NonRecursive[Token, Any]):
             low,
             high,
             within_period=within is _WITHIN,
+            credit_for=kind[3] if len(kind) > 3 else None,
+            conversion=None if conversion is None else (conversion.currency, conversion.day),
         )
 
     def within(self, meta: Meta) -> object:
         return _WITHIN
+
+    def conversion(self, meta: Meta, currency: Token, day: Token) -> _Conversion:
+        return _Conversion(str(currency), str(day))
+
+    def credit_type(self, meta: Meta, kind: Token) -> tuple[str, None, None, str]:
+        return ("credit", None, None, str(kind))
 
     def _simple(kind: str) -> Any:  # type: ignore[misc]  # a method factory, used below
         def method(self: PlanBuilder, meta: Meta) -> tuple[str, None, None]:
@@ -175,6 +276,7 @@ class PlanBuilder(Transformer_NonRecursive[Token, Any]):
     text_type = _simple("text")
     participant_type = _simple("participant")
     id_type = _simple("id")
+    flag_type = _simple("flag")
 
     def score_type(self, meta: Meta, low: Decimal, high: Decimal) -> tuple[str, Decimal, Decimal]:
         return ("score", low, high)
@@ -357,6 +459,20 @@ class PlanBuilder(Transformer_NonRecursive[Token, Any]):
     ) -> ast.DayWeighted:
         return ast.DayWeighted(self._span(meta), str(kind), str(field), str(start), str(end))
 
+    def in_top(self, meta: Meta, operand: ast.Expr, count: Token) -> ast.InTop:
+        text = _number_text(count)
+        if "." in text or not 1 <= int(text) <= 10_000:
+            raise BuildProblems(
+                Diagnostic(
+                    "P101",
+                    "error",
+                    f"'in top {count}' needs a whole number of places from 1 to 10000",
+                    self._token_span(count),
+                    hint="write e.g. in top 3",
+                )
+            )
+        return ast.InTop(self._span(meta), operand, int(text), self._token_span(count))
+
     def in_list(self, meta: Meta, operand: ast.Expr, options: tuple[ast.Expr, ...]) -> ast.InList:
         return ast.InList(self._span(meta), operand, options, negated=False)
 
@@ -397,13 +513,35 @@ class PlanBuilder(Transformer_NonRecursive[Token, Any]):
         name = cast(ast.AggregateFunction, str(function))
         return ast.Aggregate(self._span(meta), name, str(kind), str(field), None)
 
+    def group_aggregate(
+        self, meta: Meta, function: Token, measure: Token, group: Token
+    ) -> ast.GroupAggregate:
+        return ast.GroupAggregate(
+            self._span(meta),
+            cast(Any, str(function)),
+            str(measure),
+            str(group),
+            self._token_span(measure),
+            self._token_span(group),
+        )
+
     def count_aggregate(self, meta: Meta, kind: Token) -> ast.Aggregate:
         return ast.Aggregate(self._span(meta), "count", str(kind), None, None)
 
     def distinct_aggregate(self, meta: Meta, kind: Token, field: Token) -> ast.Aggregate:
         return ast.Aggregate(self._span(meta), "count_distinct", str(kind), str(field), None)
 
-    def filtered(self, meta: Meta, aggregate: ast.Aggregate, where: ast.Expr) -> ast.Aggregate:
+    def filtered(self, meta: Meta, aggregate: Any, where: ast.Expr) -> ast.Aggregate:
+        if isinstance(aggregate, ast.GroupAggregate):
+            raise BuildProblems(
+                Diagnostic(
+                    "P101",
+                    "error",
+                    "a value within a group cannot take 'where'",
+                    self._span(meta),
+                    hint="filter the records in the measure it reads",
+                )
+            )
         return ast.Aggregate(
             self._span(meta), aggregate.function, aggregate.kind, aggregate.field, where
         )
@@ -426,7 +564,14 @@ class _Against:
     expr: ast.Expr
 
 
+@dataclass(frozen=True, slots=True)
+class _Conversion:
+    currency: str
+    day: str
+
+
 _CLIFFS: Final = object()
+_PUBLIC: Final = object()
 _MONEY: Final = object()
 _NUMBER: Final = object()
 _WITHIN: Final = object()
@@ -468,4 +613,6 @@ def build_plan(tree: Tree[Token], *, source: str, filename: str) -> ast.Plan:
         schedules=tuple(s for s in statements if isinstance(s, ast.Schedule)),
         weights=tuple(s for s in statements if isinstance(s, ast.Weights)),
         employment=tuple(s for s in statements if isinstance(s, ast.Employment)),
+        rankings=tuple(s for s in statements if isinstance(s, ast.Ranking)),
+        exchange=tuple(s for s in statements if isinstance(s, ast.ExchangeRates)),
     )

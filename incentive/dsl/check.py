@@ -25,7 +25,8 @@ from incentive.dsl.suggest import did_you_mean
 from incentive.errors import Diagnostic, PlanCheckError, Span
 from incentive.money import ROUNDING_MODES, RoundingMode, minor_unit
 
-_FIELD_UNITS: Final[dict[str, Unit]] = {
+#: The unit of a value each kind of field holds.
+FIELD_UNITS: Final[dict[str, Unit]] = {
     "money": "money",
     "signed_money": "money",
     "positive_money": "money",
@@ -40,6 +41,8 @@ _FIELD_UNITS: Final[dict[str, Unit]] = {
     "text": "text",
     "participant": "participant",
     "id": "id",
+    "credit": "id",
+    "flag": "bool",
 }
 #: Active ISO 4217 currency codes.
 ISO_4217: Final = frozenset(
@@ -71,7 +74,7 @@ class RecordKindInfo:
 class Reference:
     """What a name in an expression stands for."""
 
-    kind: Literal["participant_field", "measure", "record_field", "schedule", "weights"]
+    kind: Literal["participant_field", "measure", "record_field", "schedule", "weights", "ranking"]
     name: str
     record_kind: str | None = None
 
@@ -103,6 +106,12 @@ class CheckedPlan:
     employment: ast.Employment | None = None
     #: record kinds read as dated rows (`weighted by days`): kind → (first day, last day)
     dated: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    rankings: Mapping[str, ast.Ranking] = field(default_factory=dict)
+    exchange: ast.ExchangeRates | None = None
+    #: record kinds whose rows credit records of another kind: credit kind → credited kind
+    credit_kinds: Mapping[str, str] = field(default_factory=dict)
+    #: participant fields that link to another participant (a reporting tree)
+    links: tuple[str, ...] = ()
 
     @property
     def source(self) -> str:
@@ -151,6 +160,9 @@ class _Report:
     employment: ast.Employment | None = None
     #: record kinds read as dated rows: kind → (first-day field, last-day field)
     dated: dict[str, tuple[str, str]] = field(default_factory=dict)
+    rankings: dict[str, ast.Ranking] = field(default_factory=dict)
+    exchange: ast.ExchangeRates | None = None
+    credit_kinds: dict[str, str] = field(default_factory=dict)
 
     def error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(code, "error", message, span, hint))
@@ -339,12 +351,13 @@ def check_declarations(plan: ast.Plan, report: _Report) -> None:
     for group in plan.participant_fields:
         for decl in group:
             _check_field(decl, report)
-            if decl.kind == "participant":
+            if decl.kind in ("credit", "flag"):
                 report.error(
                     "P204",
-                    f"participant field '{decl.name}' cannot refer to a participant",
+                    f"participant field '{decl.name}' cannot be "
+                    + ("a credit" if decl.kind == "credit" else "yes or no"),
                     decl.span,
-                    hint="declare it as text, or move it to a record kind",
+                    hint="credits and overlay flags are fields of a credit record kind",
                 )
             elif decl.kind == "id" and report.participant_id_field != "id":
                 report.error(
@@ -379,6 +392,14 @@ def check_declarations(plan: ast.Plan, report: _Report) -> None:
             fields[decl.name] = decl
         ids = [d.name for d in kind.fields if d.kind == "id"]
         owners = [d.name for d in kind.fields if d.kind == "participant"]
+        if any(d.kind == "credit" for d in kind.fields):
+            if _check_credit_kind(kind, owners, report):
+                report.record_kinds[kind.name] = RecordKindInfo(
+                    kind.name, fields, "", owners[0], kind.span
+                )
+            else:
+                report.broken_kinds.add(kind.name)
+            continue
         if len(ids) != 1 or len(owners) != 1:
             report.error(
                 "P208",
@@ -406,8 +427,19 @@ def check_declarations(plan: ast.Plan, report: _Report) -> None:
             report.weights[table.name] = table
             _check_weights(table, report)
     _check_employment(plan, report)
+    _check_exchange(plan, report)
     for kind in plan.record_kinds:
         for decl in kind.fields:
+            if decl.kind == "flag" and kind.name not in report.credit_kinds:
+                report.error(
+                    "P204",
+                    f"'{decl.name}' is yes or no, which only a credit record kind takes "
+                    "(to mark overlay rows)",
+                    decl.span,
+                    hint="declare it as text",
+                )
+            if decl.conversion is not None:
+                _check_conversion(decl, kind, report)
             if decl.within_period and decl.kind != "date":
                 report.error(
                     "P204",
@@ -431,6 +463,12 @@ def check_declarations(plan: ast.Plan, report: _Report) -> None:
             continue
         taken[measure.name] = measure.span
         report.measures[measure.name] = measure
+    for ranking in plan.rankings:
+        if ranking.name in taken:
+            _duplicate(ranking.name, ranking.span, taken[ranking.name], report)
+            continue
+        taken[ranking.name] = ranking.span
+        report.rankings[ranking.name] = ranking
     components: dict[str, Span] = {}
     for component in plan.components:
         if component.name in components:
@@ -443,6 +481,135 @@ def check_declarations(plan: ast.Plan, report: _Report) -> None:
             Span(plan.filename, 1, 1, 1, 2),
             hint='add a component, e.g.: component base "Base pay" = base_monthly * 3',
         )
+
+
+def _check_credit_kind(kind: ast.RecordKind, owners: list[str], report: _Report) -> bool:
+    """A kind of credit rows: one record to credit, one participant, one share, and at most
+    one yes-or-no field marking overlay rows (credit on top of the record's 100%)."""
+    targets = [d for d in kind.fields if d.kind == "credit"]
+    shares = [d for d in kind.fields if d.kind == "percent"]
+    flags = [d for d in kind.fields if d.kind == "flag"]
+    if len(targets) != 1 or len(owners) != 1 or len(shares) != 1 or len(flags) > 1:
+        report.error(
+            "P208",
+            f"credit record kind '{kind.name}' needs one 'credit for KIND' field, one "
+            f"'participant' field, one 'percent' field and at most one 'yes or no' field "
+            f"(it has {len(targets)}, {len(owners)}, {len(shares)} and {len(flags)})",
+            kind.span,
+            hint="e.g. deal_id credit for deal, rep participant, share percent, overlay yes or no",
+        )
+        return False
+    target = targets[0]
+    credited = next((k for k in report.plan.record_kinds if k.name == target.credit_for), None)
+    if credited is None or any(d.kind == "credit" for d in credited.fields):
+        report.error(
+            "P203",
+            f"'{target.credit_for}' is not a record kind that credits can be given for",
+            target.span,
+            hint=did_you_mean(str(target.credit_for), [k.name for k in report.plan.record_kinds])
+            or "name a declared record kind, e.g. credit for deal",
+        )
+        return False
+    if target.credit_for in report.credit_kinds.values():
+        report.error(
+            "P202",
+            f"credits for '{target.credit_for}' records are already declared",
+            target.span,
+            hint="declare one credit record kind for each kind of record",
+        )
+        return False
+    report.credit_kinds[kind.name] = str(target.credit_for)
+    return True
+
+
+def _check_conversion(decl: ast.FieldDecl, kind: ast.RecordKind, report: _Report) -> None:
+    assert decl.conversion is not None
+    currency, day = decl.conversion
+    fields = {d.name: d for d in kind.fields}
+    if decl.kind not in ("money", "signed_money", "positive_money"):
+        report.error(
+            "P204",
+            f"only an amount can be converted; '{decl.name}' is {decl.kind}",
+            decl.span,
+            hint="declare it as money",
+        )
+    elif currency not in fields or fields[currency].kind != "text":
+        report.error(
+            "P203",
+            f"'{currency}' is not a text field of '{kind.name}' records holding a currency",
+            decl.span,
+            hint=did_you_mean(currency, fields) or f"declare it: {currency} text",
+        )
+    elif day not in fields or fields[day].kind != "date":
+        report.error(
+            "P203",
+            f"'{day}' is not a date field of '{kind.name}' records",
+            decl.span,
+            hint=did_you_mean(day, fields) or f"declare it: {day} date",
+        )
+    elif not report.plan.exchange:
+        report.error(
+            "P204",
+            f"'{decl.name}' is converted, but the plan declares no exchange rates",
+            decl.span,
+            hint="declare them: exchange rates: from DATE to DATE: USD 7.1450",
+        )
+
+
+def _check_exchange(plan: ast.Plan, report: _Report) -> None:
+    """One table; known codes other than the plan's; rates above zero; for each currency,
+    rows in date order that do not overlap (days no row covers have no rate)."""
+    for extra in plan.exchange[1:]:
+        _duplicate("exchange rates", extra.span, plan.exchange[0].span, report)
+    if not plan.exchange:
+        return
+    table = plan.exchange[0]
+    report.exchange = table
+    last: dict[str, ast.RateRow] = {}
+    for row in table.rows:
+        if row.end < row.start:
+            report.error(
+                "P307",
+                f"the row ends on {row.end.isoformat()}, before it starts",
+                row.span,
+                hint="write the earlier date first",
+            )
+            continue
+        seen: set[str] = set()
+        for code, rate, text in row.rates:
+            if code not in ISO_4217 or code == report.currency or code in seen:
+                reason = (
+                    "is the plan's own currency"
+                    if code == report.currency
+                    else "appears twice in the row"
+                    if code in seen
+                    else "is not an ISO 4217 currency code"
+                )
+                report.error(
+                    "P207",
+                    f"'{code}' {reason}",
+                    row.span,
+                    hint=did_you_mean(code.upper(), ISO_4217) or "write e.g. USD 7.1450",
+                )
+                continue
+            seen.add(code)
+            if rate <= 0:
+                report.error(
+                    "P307",
+                    f"the rate of {code} is {text}; a rate is above zero",
+                    row.span,
+                    hint="write how many units of the plan's currency one unit buys",
+                )
+            before = last.get(code)
+            if before is not None and row.start <= before.end:
+                report.error(
+                    "P307",
+                    f"the {code} rate from {row.start.isoformat()} overlaps the row of line "
+                    f"{before.span.line}, which runs to {before.end.isoformat()}",
+                    row.span,
+                    hint="start each row after the previous one ends",
+                )
+            last[code] = row
 
 
 def _check_schedule(table: ast.Schedule, report: _Report) -> None:
@@ -917,7 +1084,229 @@ def _infer_node(node: ast.Expr, report: _Report, scope: _Scope, expected: Unit |
         return "ratio"
     if isinstance(node, ast.Tiers):
         return _check_tiers(node, report, scope)
+    if isinstance(node, ast.GroupAggregate | ast.InTop | ast.Pool | ast.Override):
+        if scope.record_kind is not None:
+            return _in_filter("a team value", node, report, "define it as its own measure")
+        return _infer_team(node, report, scope)
     raise AssertionError(f"unhandled node {type(node).__name__}")
+
+
+# ---- teams: groups, rankings, pools, overrides ------------------------------------------
+def _infer_team(
+    node: ast.GroupAggregate | ast.InTop | ast.Pool | ast.Override, report: _Report, scope: _Scope
+) -> Unit:
+    if isinstance(node, ast.GroupAggregate):
+        _check_group(node.group, node.group_span, report)
+        unit = _member_value(node.measure, node.measure_span, report, "a value within a group")
+        if unit not in _NUMERIC and unit != "unknown":
+            report.error(
+                "P204",
+                f"'{node.function} of … within' needs a number; '{node.measure}' is {_a(unit)}",
+                node.measure_span,
+            )
+            return "unknown"
+        report.references[node] = _member_reference(node.measure, report)
+        return "number" if node.function == "average" and unit == "count" else unit
+    if isinstance(node, ast.InTop):
+        operand = node.operand
+        if not isinstance(operand, ast.Name) or operand.name not in report.rankings:
+            report.error(
+                "P204",
+                "'in top' needs the name of a ranking",
+                operand.span,
+                hint=did_you_mean(_text_of(operand), report.rankings)
+                or "declare one: ranking top = revenue highest first within team",
+            )
+            return "unknown"
+        report.references[operand] = Reference("ranking", operand.name)
+        report.units[operand] = "count"
+        return "bool"
+    if isinstance(node, ast.Pool):
+        _check_group(node.group, node.group_span, report)
+        unit = _infer(node.amount, report, scope, "money")
+        if unit not in ("money", "unknown"):
+            report.error(
+                "P204",
+                f"a pool must be an amount, not {_a(unit)}",
+                node.amount.span,
+                hint="e.g. pool of 5% * (team_revenue - team_quota) floored at 0",
+            )
+        if node.share is not None and node.share_span is not None:
+            share = _member_value(node.share, node.share_span, report, "a pool's share")
+            if share not in _NUMERIC and share != "unknown":
+                report.error(
+                    "P204",
+                    f"a pool is shared by a number; '{node.share}' is {_a(share)}",
+                    node.share_span,
+                    hint="share by a measure such as revenue, or equally",
+                )
+        _check_ties(node.ties, report)
+        return "money"
+    if (
+        report.plan.participant_fields
+        and not any(
+            d.name == node.through and d.kind == "participant"
+            for group in report.plan.participant_fields
+            for d in group
+        )
+    ) or not report.plan.participant_fields:
+        report.error(
+            "P201",
+            f"'{node.through}' is not a participant field naming each person's manager",
+            node.through_span,
+            hint=f"declare it: participant fields: {node.through} participant",
+        )
+    if node.measure not in report.measures:
+        report.error(
+            "P201",
+            f"unknown measure '{node.measure}'",
+            node.measure_span,
+            hint=did_you_mean(node.measure, report.measures)
+            or "an override is paid on a measure the plan defines (each person's own, in "
+            "their plan)",
+        )
+        return "money"
+    report.references[node] = Reference("measure", node.measure)
+    unit = _measure_unit(node.measure, report)
+    if unit not in ("money", "unknown"):
+        report.error(
+            "P204",
+            f"an override is paid on an amount; '{node.measure}' is {_a(unit)}",
+            node.measure_span,
+        )
+    levels = [level.level for level in node.levels]
+    for index, level in enumerate(node.levels):
+        if level.level in levels[:index]:
+            report.error(
+                "P307",
+                f"level {level.level} is given twice",
+                level.span,
+                hint="give each level one rate",
+            )
+    return "money"
+
+
+def _check_group(name: str, span: Span, report: _Report) -> None:
+    decl = report.participant_fields.get(name)
+    if decl is not None and decl.kind in ("text", "participant"):
+        return
+    if decl is None and name == "everyone":
+        return
+    report.error(
+        "P201" if decl is None else "P204",
+        f"unknown group '{name}'"
+        if decl is None
+        else f"'{name}' is {_a(FIELD_UNITS[decl.kind])}; a group is a text field",
+        span,
+        hint=did_you_mean(name, report.participant_fields)
+        or "group by a participant text field such as team, or by everyone",
+    )
+
+
+def _member_value(name: str, span: Span, report: _Report, what: str) -> Unit:
+    """The unit of a per-participant value read across members: a period measure, or a
+    participant field."""
+    if name in report.measures:
+        measure = report.measures[name]
+        if measure.per is not None:
+            report.error(
+                "P211",
+                f"{what} reads '{name}', which is computed "
+                + _window_words(window_key(measure.per)),
+                span,
+                hint="read a measure of the whole period",
+            )
+            return "unknown"
+        return _measure_unit(name, report)
+    decl = report.participant_fields.get(name)
+    if decl is not None and decl.kind != "optional_date":
+        return FIELD_UNITS[decl.kind]
+    report.error(
+        "P201",
+        f"unknown name '{name}'",
+        span,
+        hint=did_you_mean(name, [*report.measures, *report.participant_fields])
+        or "name a measure or a participant field",
+    )
+    return "unknown"
+
+
+def _member_reference(name: str, report: _Report) -> Reference:
+    kind: Literal["measure", "participant_field"] = (
+        "measure" if name in report.measures else "participant_field"
+    )
+    return Reference(kind, name)
+
+
+_ORDER_UNITS: Final = {
+    "highest": "number",
+    "lowest": "number",
+    "earliest": "date",
+    "latest": "date",
+}
+
+
+def _check_ties(ties: tuple[ast.TieKey, ...], report: _Report) -> None:
+    for key in ties:
+        if key.name == "id" and key.order is None:
+            continue
+        unit = _member_value(key.name, key.span, report, "a tie rule")
+        if key.order is None:
+            report.error(
+                "P204",
+                f"say which '{key.name}' wins a tie",
+                key.span,
+                hint=f"e.g. {key.name} highest first, or {key.name} earliest first for dates",
+            )
+        elif unit != "unknown" and (unit == "date") != (_ORDER_UNITS[key.order] == "date"):
+            report.error(
+                "P204",
+                f"'{key.order} first' does not order {_a(unit)}",
+                key.span,
+                hint="dates go earliest or latest first; numbers highest or lowest first",
+            )
+
+
+def check_rankings(plan: ast.Plan, report: _Report) -> None:
+    """Rankings order numbers within a group; team values are for the whole period."""
+    for ranking in report.rankings.values():
+        _check_group(ranking.group, ranking.group_span, report)
+        unit = _member_value(ranking.measure, ranking.measure_span, report, "a ranking")
+        if unit != "unknown" and (
+            unit not in _NUMERIC or ranking.order not in ("highest", "lowest")
+        ):
+            report.error(
+                "P204",
+                f"a ranking orders a number, highest or lowest first; '{ranking.measure}' "
+                f"is {_a(unit)} ordered {ranking.order} first",
+                ranking.measure_span,
+                hint="rank by a measure such as revenue highest first",
+            )
+        _check_ties(ranking.ties, report)
+    scoped: list[tuple[ast.Per | None, ast.Expr]] = [(m.per, m.expr) for m in plan.measures]
+    scoped += [(c.per, c.body) for c in plan.components]
+    scoped += [(c.per, m.expr) for c in plan.components for m in c.modifiers]
+    for per, root in scoped:
+        if per is None:
+            continue
+        for node in walk(root):
+            if isinstance(node, ast.GroupAggregate | ast.InTop | ast.Pool | ast.Override):
+                report.error(
+                    "P211",
+                    f"team values are for the whole period; this rule is computed "
+                    f"{_window_words(window_key(per))}",
+                    node.span,
+                    hint="compute it in a measure of the whole period",
+                )
+    for component in plan.components:
+        if isinstance(component.body, ast.Pool) and component.modifiers:
+            report.error(
+                "P204",
+                "a pool share takes no gate, cap, floor or multiplier: its parts must add "
+                "up to the pool",
+                component.modifiers[0].span,
+                hint="put the condition or the limit into the pool's amount",
+            )
 
 
 def _infer_arithmetic(
@@ -1080,13 +1469,13 @@ def _resolve(node: ast.Name, report: _Report, scope: _Scope) -> Unit:
         if scope.record_kind.fields[name].kind == "optional_date":
             _optional_date_read(name, node, report)
             return "unknown"
-        return _FIELD_UNITS[scope.record_kind.fields[name].kind]
+        return FIELD_UNITS[scope.record_kind.fields[name].kind]
     if name in report.participant_fields:
         report.references[node] = Reference("participant_field", name)
         if report.participant_fields[name].kind == "optional_date":
             _optional_date_read(name, node, report)
             return "unknown"
-        return _FIELD_UNITS[report.participant_fields[name].kind]
+        return FIELD_UNITS[report.participant_fields[name].kind]
     if name in ("id", "name"):
         report.references[node] = Reference("participant_field", name)
         return "text"
@@ -1104,6 +1493,14 @@ def _resolve(node: ast.Name, report: _Report, scope: _Scope) -> Unit:
             return "ratio"
         report.references[node] = Reference("schedule", name)
         return _schedule_unit(report.schedules[name])
+    if name in report.rankings:
+        report.error(
+            "P204",
+            f"a ranking is read as '{name} in top N'",
+            node.span,
+            hint=f"e.g. only when {name} in top 3",
+        )
+        return "unknown"
     if name in report.measures:
         if scope.record_kind is not None:
             report.error(
@@ -1207,7 +1604,7 @@ def _resolve_qualified(node: ast.QualifiedName, report: _Report, scope: _Scope) 
     if kind.fields[node.field].kind == "optional_date":
         _optional_date_read(f"{node.kind}.{node.field}", node, report)
         return "unknown"
-    return _FIELD_UNITS[kind.fields[node.field].kind]
+    return FIELD_UNITS[kind.fields[node.field].kind]
 
 
 def _infer_aggregate(node: ast.Aggregate, report: _Report, scope: _Scope) -> Unit:
@@ -1226,7 +1623,9 @@ def _infer_aggregate(node: ast.Aggregate, report: _Report, scope: _Scope) -> Uni
         return _no_field(kind, node.field, node.span, report)
     if node.function == "count_distinct":
         return "count"
-    unit = _FIELD_UNITS[decl.kind]
+    unit = FIELD_UNITS[decl.kind]
+    if unit == "date" and node.function in ("minimum", "maximum"):
+        return "date"  # the earliest or latest date, e.g. of the last deal won
     if unit not in _NUMERIC:
         report.error(
             "P204",
@@ -1249,7 +1648,7 @@ def _infer_day_weighted(node: ast.DayWeighted, report: _Report, scope: _Scope) -
         decl = kind.fields.get(name)
         if decl is None:
             return _no_field(kind, name, node.span, report)
-        field_unit = _FIELD_UNITS[decl.kind]
+        field_unit = FIELD_UNITS[decl.kind]
         if role == "value":
             if field_unit not in _NUMERIC:
                 report.error(
@@ -1497,6 +1896,15 @@ def _measure_names(node: ast.Expr, report: _Report) -> Iterator[str]:
         ref = report.references.get(child)
         if ref is not None and ref.kind == "measure":
             yield ref.name
+        elif ref is not None and ref.kind == "ranking":
+            ranking = report.rankings[ref.name]
+            for name in (ranking.measure, *(key.name for key in ranking.ties)):
+                if name in report.measures:
+                    yield name
+        if isinstance(child, ast.Pool):
+            for name in (child.share or "", *(key.name for key in child.ties)):
+                if name in report.measures:
+                    yield name
 
 
 def _roots(plan: ast.Plan) -> list[ast.Expr]:
@@ -1535,6 +1943,10 @@ def _children(node: ast.Expr) -> list[ast.Expr]:
         return [item.measure for item in node.items]
     if isinstance(node, ast.Tiers):
         return [node.measure] + ([] if node.against is None else [node.against])
+    if isinstance(node, ast.InTop):
+        return [node.operand]
+    if isinstance(node, ast.Pool):
+        return [node.amount]
     return []
 
 
@@ -2123,8 +2535,27 @@ def check_unused(plan: ast.Plan, report: _Report) -> None:
     if report.employment is not None:
         used.add(("participant_field", None, report.employment.start_field))
         used.add(("participant_field", None, report.employment.end_field or ""))
+    for ranking in report.rankings.values():
+        for name in (ranking.group, ranking.measure, *(key.name for key in ranking.ties)):
+            used.add(("participant_field", None, name))
+            used.add(("measure", None, name))
+    for declared in plan.record_kinds:
+        for decl in declared.fields:
+            if decl.conversion is not None:
+                for name in decl.conversion:
+                    used.add(("record_field", declared.name, name))
+            if declared.name in report.credit_kinds:
+                used.add(("record_field", declared.name, decl.name))
     for root in _roots(plan):
         for node in walk(root):
+            if isinstance(node, ast.GroupAggregate | ast.Pool):
+                used.add(("participant_field", None, node.group))
+            if isinstance(node, ast.Pool):
+                for name in (node.share or "", *(key.name for key in node.ties)):
+                    used.add(("participant_field", None, name))
+                    used.add(("measure", None, name))
+            if isinstance(node, ast.Override):
+                used.add(("participant_field", None, node.through))
             if isinstance(node, ast.DayWeighted):
                 for name in (node.field, node.start_field, node.end_field):
                     used.add(("record_field", node.kind, name))
@@ -2191,6 +2622,7 @@ PASSES: Final[tuple[Callable[[ast.Plan, _Report], None], ...]] = (
     check_names,
     check_declarations,
     check_expressions,
+    check_rankings,
     check_cycles,
     check_windows,
     check_caps,
@@ -2244,6 +2676,12 @@ def check_plan(plan: ast.Plan) -> CheckedPlan:
         weights=report.weights,
         employment=report.employment,
         dated=report.dated,
+        rankings=report.rankings,
+        exchange=report.exchange,
+        credit_kinds=report.credit_kinds,
+        links=tuple(
+            name for name, decl in report.participant_fields.items() if decl.kind == "participant"
+        ),
     )
 
 

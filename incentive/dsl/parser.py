@@ -67,7 +67,20 @@ def _parser() -> Lark:
 #: Keywords that can begin an expression: a field or measure with one of these names could
 #: be declared but never used, since the keyword would be read wherever it stands.
 EXPRESSION_KEYWORDS: Final = frozenset(
-    {"if", "not", "sum", "count", "minimum", "maximum", "average", "min", "max", "scorecard"}
+    {
+        "if",
+        "not",
+        "sum",
+        "count",
+        "minimum",
+        "maximum",
+        "average",
+        "min",
+        "max",
+        "scorecard",
+        "pool",
+        "override",
+    }
 )
 #: Keywords that begin a statement: a record kind cannot be named with one.
 STATEMENT_KEYWORDS: Final = frozenset(
@@ -82,6 +95,8 @@ STATEMENT_KEYWORDS: Final = frozenset(
         "schedule",
         "weights",
         "employment",
+        "exchange",
+        "ranking",
     }
 )
 

@@ -29,6 +29,7 @@ from incentive.dsl.check import (
 )
 from incentive.engine import trace as tr
 from incentive.engine.credit import Credit
+from incentive.engine.teams import Population, TeamFailure
 from incentive.errors import Span
 from incentive.money import (
     MAX_DIGITS,
@@ -86,6 +87,8 @@ class ParticipantEnv:
     whole_days: int = 1
     #: a sub-period's own records, by (kind, date field): those dated in it
     buckets: dict[tuple[str, str], Sequence[Credit]] = field(default_factory=dict)
+    #: the plan's participants, for values across them (team sums, ranks, pools)
+    population: Population | None = None
 
 
 StepFn = Callable[[ParticipantEnv], tr.Step]
@@ -149,6 +152,8 @@ class CompiledPlan:
     windows: Mapping[WindowKey, tuple[calendar.Window, ...]] = field(default_factory=dict)
     #: record kinds read as dated rows: kind → (first-day field, last-day field, line)
     dated: Mapping[str, tuple[str, str, int]] = field(default_factory=dict)
+    #: the highest measure level (see `CompiledMeasure.level`)
+    levels: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +162,9 @@ class CompiledMeasure:
     line: int
     fn: StepFn
     scope: WindowKey | None
+    #: 0 for a participant's own values; one more than the highest level a team value
+    #: it reads (a team sum, a rank) needs from the other members
+    level: int = 0
 
 
 _FLIP: Final = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
@@ -172,6 +180,8 @@ class _Compiler:
         self.scope: WindowKey | None = None
         #: record kinds read as dated rows: (kind, first-day field, last-day field, line)
         self.dated: dict[str, tuple[str, str, int]] = {}
+        #: the component being compiled (a pool is kept by its name)
+        self.component_name = ""
 
     def unit(self, node: ast.Expr) -> Unit:
         return self.checked.units.get(node, "number")
@@ -295,7 +305,43 @@ class _Compiler:
             return self._scorecard(node)
         if isinstance(node, ast.Tiers):
             return self._tiers(node, unit)
+        if isinstance(node, ast.GroupAggregate | ast.InTop | ast.Pool | ast.Override):
+            return self._team(node, unit)
         raise AssertionError(f"unhandled node {type(node).__name__}")
+
+    # ---- teams ----------------------------------------------------------------------
+    def _team(
+        self, node: ast.GroupAggregate | ast.InTop | ast.Pool | ast.Override, unit: Unit
+    ) -> StepFn:
+        span = node.span
+
+        def ask(env: ParticipantEnv, question: Callable[[Population], tr.Step]) -> tr.Step:
+            assert env.population is not None  # every period environment has one
+            try:
+                return question(env.population)
+            except TeamFailure as failure:
+                raise EvaluationFailure(failure.code, str(failure), span) from None
+
+        if isinstance(node, ast.GroupAggregate):
+            group = node
+            return lambda env: ask(env, lambda p: p.aggregate(group, env, unit))
+        if isinstance(node, ast.InTop):
+            assert isinstance(node.operand, ast.Name)  # checked: a ranking's name
+            ranking = self.checked.rankings[node.operand.name]
+            top = node.count
+            return lambda env: ask(env, lambda p: p.rank(ranking, env, top))
+        if isinstance(node, ast.Pool):
+            pool, amount, name = node, self.step(node.amount), self.component_name
+            checked = self.checked
+
+            def rounded(value: Exact) -> Decimal:
+                return round_amount(value, checked)
+
+            return lambda env: ask(
+                env, lambda p: p.pool(name, pool, env, amount, rounded, checked.quantum)
+            )
+        override = node
+        return lambda env: ask(env, lambda p: p.override(override, env, unit))
 
     def _reference(self, node: ast.Name | ast.QualifiedName, unit: Unit) -> StepFn:
         ref = self.checked.references[node]
@@ -848,14 +894,19 @@ def compile_plan(checked: CheckedPlan) -> CompiledPlan:
     """
     compiler = _Compiler(checked)
     measures = []
+    levels: dict[str, int] = {}
     for name in checked.measure_order:
         measure = checked.measures[name]
         compiler.scope = window_key(measure.per)
         step = compiler.step(measure.expr)
-        measures.append(CompiledMeasure(name, measure.span.line, step, compiler.scope))
+        levels[name] = _level(measure.expr, checked, levels)
+        measures.append(
+            CompiledMeasure(name, measure.span.line, step, compiler.scope, levels[name])
+        )
     components = []
     for component in checked.components:
         compiler.scope = window_key(component.per)
+        compiler.component_name = component.name
         gates = tuple(
             CompiledModifier("gate", compiler.step(m.expr), m.span.line)
             for m in component.modifiers
@@ -891,7 +942,26 @@ def compile_plan(checked: CheckedPlan) -> CompiledPlan:
         tuple(components),
         windows,
         compiler.dated,
+        max(levels.values(), default=0),
     )
+
+
+def _level(expr: ast.Expr, checked: CheckedPlan, levels: Mapping[str, int]) -> int:
+    """A measure's level: the other members' values it waits for (see CompiledMeasure)."""
+    level = 0
+    for node in walk(expr):
+        if isinstance(node, ast.GroupAggregate):
+            level = max(level, levels.get(node.measure, 0) + 1)
+        elif isinstance(node, ast.InTop):
+            assert isinstance(node.operand, ast.Name)
+            ranking = checked.rankings[node.operand.name]
+            names = (ranking.measure, *(key.name for key in ranking.ties))
+            level = max(level, 1 + max(levels.get(n, 0) for n in names))
+        else:
+            ref = checked.references.get(node)
+            if ref is not None and ref.kind == "measure":
+                level = max(level, levels.get(ref.name, 0))
+    return level
 
 
 def _measures_used(component: ast.Component, checked: CheckedPlan) -> tuple[str, ...]:
@@ -900,9 +970,15 @@ def _measures_used(component: ast.Component, checked: CheckedPlan) -> tuple[str,
     roots = [component.body, *(m.expr for m in component.modifiers)]
     for root in roots:
         for node in walk(root):
+            if isinstance(node, ast.Override):
+                continue  # the measure of the people below, not the manager's own
             ref = checked.references.get(node)
             if ref is not None and ref.kind == "measure":
                 direct.append(ref.name)
+            elif ref is not None and ref.kind == "ranking":
+                direct.append(checked.rankings[ref.name].measure)
+            if isinstance(node, ast.Pool) and node.share is not None:
+                direct.append(node.share)
     seen: set[str] = set()
     stack = list(direct)
     while stack:

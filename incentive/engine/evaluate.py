@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final, Literal
 
 from incentive import calendar
 from incentive._types import Unit
 from incentive.dsl import ast
-from incentive.dsl.check import CheckedPlan, WindowKey
+from incentive.dsl.check import FIELD_UNITS, CheckedPlan, WindowKey
 from incentive.engine import trace as tr
 from incentive.engine.compile import (
     CompiledAggregate,
@@ -32,8 +33,8 @@ from incentive.engine.compile import (
     number_of,
     round_amount,
 )
-from incentive.engine.credit import FULL, credit_records
-from incentive.engine.records import Inputs, Participant
+from incentive.engine.credit import FULL, Credit, credits_of
+from incentive.engine.records import Conversion, Inputs, Participant
 from incentive.engine.results import (
     ComponentResult,
     Label,
@@ -45,6 +46,7 @@ from incentive.engine.results import (
     RunResult,
 )
 from incentive.engine.runtime import paused_gc
+from incentive.engine.teams import Directory, Member, Population
 from incentive.errors import EvaluationError, EvaluationProblem, RecordError
 from incentive.money import ZERO, Exact, NumberLimitError, add, div, mul
 from incentive.money import total as money_total
@@ -76,6 +78,10 @@ def plan_info(checked: CheckedPlan) -> PlanInfo:
     ]
     for table in tables:
         put(table.name, table.label)
+    for ranking in checked.rankings.values():
+        put(ranking.name, ranking.label)
+    if checked.exchange is not None:
+        put("exchange rates", checked.exchange.label)
     return PlanInfo(
         name=checked.name,
         filename=checked.filename,
@@ -120,6 +126,7 @@ def _aggregate(agg: CompiledAggregate, env: ParticipantEnv, ledger: _Ledger) -> 
     credits = env.records.get(agg.kind, ()) if bucket is None else bucket
     counted_ids: list[str] = []
     values: list[Any] = []
+    credited: list[tr.Credited] = []
     excluded: list[tr.Exclusion] = []
     field = agg.field
     tests = [condition.test for condition in agg.conditions]
@@ -142,10 +149,14 @@ def _aggregate(agg: CompiledAggregate, env: ParticipantEnv, ledger: _Ledger) -> 
         counted_ids.append(record.id)
         if field is not None:
             value = record.values[field]
+            full = value
             if credit.share != FULL and agg.function == "sum":
                 value = mul(value, credit.share)
             values.append(value)
-    value, unit = _fold(agg, values, len(counted_ids))
+            conversion = record.conversions.get(field) if record.conversions else None
+            if conversion is not None or credit.row is not None:
+                credited.append(_credited(credit, conversion, full, value))
+    value, unit = _fold(agg, values, len(counted_ids), env)
     return tr.AggregateStep(
         value,
         unit,
@@ -156,6 +167,22 @@ def _aggregate(agg: CompiledAggregate, env: ParticipantEnv, ledger: _Ledger) -> 
         tuple(counted_ids),
         tuple(excluded),
         agg.line,
+        tuple(credited),
+    )
+
+
+def _credited(credit: Credit, conversion: Conversion | None, full: Any, value: Any) -> tr.Credited:
+    row = credit.row
+    return tr.Credited(
+        credit.record.id,
+        None if conversion is None else conversion.original,
+        None if conversion is None else conversion.currency,
+        None if conversion is None else conversion.rate,
+        None if conversion is None else (conversion.start, conversion.end),
+        full,
+        credit.share,
+        row is not None and row.overlay,
+        value,
     )
 
 
@@ -173,7 +200,9 @@ def _reason(
     return name, info.window != "period"
 
 
-def _fold(agg: CompiledAggregate, values: list[Any], count: int) -> tuple[Exact, Unit]:
+def _fold(
+    agg: CompiledAggregate, values: list[Any], count: int, env: ParticipantEnv
+) -> tuple[Exact, Unit]:
     """Combine the counted values.  Of no records: a sum and a count are 0, and so (by
     this rule, stated in the README) are a minimum, a maximum and an average."""
     function = agg.function
@@ -190,7 +219,9 @@ def _fold(agg: CompiledAggregate, values: list[Any], count: int) -> tuple[Exact,
             return total, unit
         return div(total, Decimal(len(values))), unit
     if not values:
-        return ZERO, unit
+        # Of no records an earliest or latest date is the period's first day (stated in
+        # the README); every other value is 0.
+        return (env.period_start if unit == "date" else ZERO), unit  # type: ignore[return-value]
     return (min(values) if function == "minimum" else max(values)), unit
 
 
@@ -258,15 +289,21 @@ def _component(
 
 
 def _measures(
-    compiled: CompiledPlan, env: ParticipantEnv, ledger: _Ledger, scope: WindowKey | None
+    compiled: CompiledPlan,
+    env: ParticipantEnv,
+    ledger: _Ledger,
+    scope: WindowKey | None,
+    level: int | None = None,
 ) -> dict[str, tr.MeasureTrace]:
-    """The aggregates and measures of one (sub-)period, in dependency order."""
-    for agg in compiled.aggregates:
-        if agg.scope == scope:
-            env.aggregates[agg.index] = _aggregate(agg, env, ledger)
+    """The aggregates and measures of one (sub-)period, in dependency order; for the
+    period, those of one level (aggregates are all of level 0)."""
+    if not level:
+        for agg in compiled.aggregates:
+            if agg.scope == scope:
+                env.aggregates[agg.index] = _aggregate(agg, env, ledger)
     measures: dict[str, tr.MeasureTrace] = {}
     for measure in compiled.measures:
-        if measure.scope != scope:
+        if measure.scope != scope or (level is not None and measure.level != level):
             continue
         step = measure.fn(env)
         env.measures[measure.name] = tr.MeasureStep(step.value, step.unit, measure.name)
@@ -340,6 +377,7 @@ def _window_env(parent: ParticipantEnv, window: calendar.Window) -> ParticipantE
         inside=inside,
         within=within,
         whole_days=window.whole_days,
+        population=parent.population,
     )
 
 
@@ -464,126 +502,217 @@ def evaluate_inputs(
         EvaluationError: listing every participant the plan cannot be evaluated for,
             when ``skip_invalid`` is false.
     """
-    if inputs.problems and not skip_invalid:
-        raise RecordError(inputs.problems)
-    with paused_gc():
-        return _run(compiled, inputs, skip_invalid=skip_invalid)
+    return evaluate_plans({"": (compiled, inputs)}, skip_invalid=skip_invalid)[""]
 
 
-def _run(compiled: CompiledPlan, inputs: Inputs, *, skip_invalid: bool) -> RunResult:
-    checked = compiled.checked
-    info = plan_info(checked)
-    credits = credit_records(inputs.records)
-    ledger = _Ledger()
-    problems: list[EvaluationProblem] = []
-    unpaid: dict[str, str] = {}
+def evaluate_plans(
+    runs: Mapping[str, tuple[CompiledPlan, Inputs]], *, skip_invalid: bool = False
+) -> dict[str, RunResult]:
+    """Evaluate several plans over one population, each for its own participants.
 
-    # Phase 1: aggregates and measures for the whole population, for the period and for
-    # each of its sub-periods.
-    evaluated: list[
-        tuple[
-            Participant,
-            ParticipantEnv,
-            dict[str, tr.MeasureTrace],
-            dict[WindowKey, list[_Part]],
-            _Ledger,
-        ]
-    ] = []
-    for participant in inputs.participants:
-        env = _period_env(checked, participant, credits.get(participant.id, {}))
-        own = _Ledger()
-        try:
-            measures = _measures(compiled, env, own, None)
-            parts = _windows(compiled, env, own)
-            _dated_rows(compiled, env, own)
-        except (EvaluationFailure, NumberLimitError) as error:
-            problems.append(_problem(participant.id, error))
-            unpaid[participant.id] = problems[-1].render()
-            continue
-        evaluated.append((participant, env, measures, parts, own))
-
-    # Phase 2: components, from the measures.
-    results: list[ParticipantResult] = []
-    for participant, env, measures, parts, own in evaluated:
-        try:
-            components = tuple(
-                _component(c, env, checked)
-                if c.scope is None
-                else _per_component(c, parts[c.scope], checked)
-                for c in compiled.components
-            )
-            total = money_total((c.amount for c in components), checked.quantum)
-        except (EvaluationFailure, NumberLimitError) as error:
-            problems.append(_problem(participant.id, error))
-            unpaid[participant.id] = problems[-1].render()
-            continue
-        ledger.merge(own)
-        lines = tuple(
-            ComponentResult(
-                name=c.name,
-                label=info.labels[c.name],
-                amount=c.amount,
-                line=c.line,
-                parts=tuple(
-                    PartResult(key=p.key, start=p.start, end=p.end, amount=p.component.amount)
-                    for p in c.parts
-                ),
-            )
-            for c in components
-        )
-        employed = env.active if checked.employment is not None else None
-        period_days = calendar.days_between(*env.full)
-        results.append(
-            ParticipantResult.model_construct(
-                participant_id=participant.id,
-                name=participant.name,
-                components=lines,
-                total=total,
-                plan=info,
-                trace=tr.ParticipantTrace(
-                    measures,
-                    components,
-                    employed,
-                    None
-                    if checked.employment is None
-                    else (0 if employed is None else calendar.days_between(*employed)),
-                    period_days if checked.employment is not None else None,
-                    _raw_employment(checked, participant),
-                ),
-            )
-        )
+    Every plan's measures come first, so that a manager's override on one plan can read
+    the measures of the people below them on another.  Raises as `evaluate_inputs`.
+    """
+    problems = [p for _, inputs in runs.values() for p in inputs.problems]
     if problems and not skip_invalid:
-        raise EvaluationError(problems)
-    dispositions = _dispositions(inputs, ledger, unpaid)
-    try:
-        grand_total = money_total((r.total for r in results), checked.quantum)
-    except NumberLimitError:
-        message = "the total of all participants grows beyond the limit on the size of numbers"
-        raise EvaluationError([EvaluationProblem("E602", "(all)", message)]) from None
-    return RunResult.model_construct(
+        raise RecordError(problems)
+    with paused_gc():
+        directory = Directory()
+        plans = [
+            _PlanRun(name, compiled, inputs, directory) for name, (compiled, inputs) in runs.items()
+        ]
+        for run in plans:
+            run.measures()
+        results = {run.name: run.components() for run in plans}
+    failures = [p for run in plans for p in run.problems]
+    if failures and not skip_invalid:
+        raise EvaluationError(failures)
+    return results
+
+
+@dataclass
+class _Evaluated:
+    participant: Participant
+    env: ParticipantEnv
+    measures: dict[str, tr.MeasureTrace]
+    ledger: _Ledger
+    parts: dict[WindowKey, list[_Part]] = field(default_factory=dict)
+
+
+class _PlanRun:
+    """One plan's evaluation, in the two phases `evaluate_plans` interleaves."""
+
+    def __init__(
+        self, name: str, compiled: CompiledPlan, inputs: Inputs, directory: Directory
+    ) -> None:
+        self.name = name
+        self.compiled = compiled
+        self.inputs = inputs
+        self.directory = directory
+        units = {n: FIELD_UNITS[d.kind] for n, d in compiled.checked.participant_fields.items()}
+        self.population = Population(name, directory, units)
+        self.problems: list[EvaluationProblem] = []
+        self.unpaid: dict[str, str] = {}
+        self.evaluated: list[_Evaluated] = []
+
+    def _fail(self, participant: Participant, error: Exception) -> None:
+        self.problems.append(_problem(participant.id, error))
+        self.unpaid[participant.id] = self.problems[-1].render()
+
+    def measures(self) -> None:
+        """Phase 1: aggregates and measures for the whole population, level by level (a
+        team value waits for its members' own values), then each sub-period's."""
+        compiled, checked = self.compiled, self.compiled.checked
+        credits = credits_of(self.inputs)
+        for participant in self.inputs.participants:
+            env = _period_env(checked, participant, credits.get(participant.id, {}))
+            env.population = self.population
+            own = _Ledger()
+            try:
+                measures = _measures(compiled, env, own, None, level=0)
+            except (EvaluationFailure, NumberLimitError) as error:
+                self._fail(participant, error)
+                continue
+            self.evaluated.append(_Evaluated(participant, env, measures, own))
+        self.population.members = [item.env for item in self.evaluated]
+        for item in self.evaluated:
+            person = item.participant
+            self.directory.add(Member(person.id, person.name, self.name, item.env, person.links))
+        for level in range(1, compiled.levels + 1):
+            self.evaluated = [item for item in self.evaluated if self._level(item, level)]
+        self.evaluated = [item for item in self.evaluated if self._windows(item)]
+
+    def _level(self, item: _Evaluated, level: int) -> bool:
+        try:
+            item.measures.update(_measures(self.compiled, item.env, item.ledger, None, level))
+        except (EvaluationFailure, NumberLimitError) as error:
+            self._fail(item.participant, error)
+            return False
+        return True
+
+    def _windows(self, item: _Evaluated) -> bool:
+        try:
+            item.parts = _windows(self.compiled, item.env, item.ledger)
+            _dated_rows(self.compiled, item.env, item.ledger)
+        except (EvaluationFailure, NumberLimitError) as error:
+            self._fail(item.participant, error)
+            return False
+        return True
+
+    def components(self) -> RunResult:
+        """Phase 2: components, from the measures; then the run's result."""
+        compiled, checked = self.compiled, self.compiled.checked
+        info = plan_info(checked)
+        ledger = _Ledger()
+        results: list[ParticipantResult] = []
+        for item in self.evaluated:
+            participant, env, measures, parts = (
+                item.participant,
+                item.env,
+                item.measures,
+                item.parts,
+            )
+            try:
+                components = tuple(
+                    _component(c, env, checked)
+                    if c.scope is None
+                    else _per_component(c, parts[c.scope], checked)
+                    for c in compiled.components
+                )
+                total = money_total((c.amount for c in components), checked.quantum)
+            except (EvaluationFailure, NumberLimitError) as error:
+                self._fail(participant, error)
+                continue
+            ledger.merge(item.ledger)
+            results.append(_result(participant, env, measures, components, total, info, checked))
+        dispositions = _dispositions(self.inputs, ledger, self.unpaid, checked, results)
+        try:
+            grand_total = money_total((r.total for r in results), checked.quantum)
+        except NumberLimitError:
+            message = "the total of all participants grows beyond the limit on the size of numbers"
+            raise EvaluationError([EvaluationProblem("E602", "(all)", message)]) from None
+        return RunResult.model_construct(
+            plan=info,
+            participants=tuple(results),
+            total=grand_total,
+            records=_summary(dispositions),
+            dispositions=dispositions,
+            rejected=tuple(p.render() for p in self.inputs.problems),
+            unpaid=tuple(p.render() for p in self.problems),
+        )
+
+
+def _result(
+    participant: Participant,
+    env: ParticipantEnv,
+    measures: dict[str, tr.MeasureTrace],
+    components: tuple[tr.ComponentTrace, ...],
+    total: Decimal,
+    info: PlanInfo,
+    checked: CheckedPlan,
+) -> ParticipantResult:
+    lines = tuple(
+        ComponentResult(
+            name=c.name,
+            label=info.labels[c.name],
+            amount=c.amount,
+            line=c.line,
+            parts=tuple(
+                PartResult(key=p.key, start=p.start, end=p.end, amount=p.component.amount)
+                for p in c.parts
+            ),
+        )
+        for c in components
+    )
+    employed = env.active if checked.employment is not None else None
+    period_days = calendar.days_between(*env.full)
+    return ParticipantResult.model_construct(
+        participant_id=participant.id,
+        name=participant.name,
+        components=lines,
+        total=total,
         plan=info,
-        participants=tuple(results),
-        total=grand_total,
-        records=_summary(dispositions),
-        dispositions=dispositions,
-        rejected=tuple(p.render() for p in inputs.problems),
-        unpaid=tuple(p.render() for p in problems),
+        trace=tr.ParticipantTrace(
+            measures,
+            components,
+            employed,
+            None
+            if checked.employment is None
+            else (0 if employed is None else calendar.days_between(*employed)),
+            period_days if checked.employment is not None else None,
+            _raw_employment(checked, participant),
+        ),
     )
 
 
 def _dispositions(
-    inputs: Inputs, ledger: _Ledger, unpaid: dict[str, str]
+    inputs: Inputs,
+    ledger: _Ledger,
+    unpaid: dict[str, str],
+    checked: CheckedPlan,
+    results: Sequence[ParticipantResult],
 ) -> tuple[RecordDisposition, ...]:
     out: list[RecordDisposition] = []
+    paid = {result.participant_id for result in results} | set(unpaid)
     for kind, records in inputs.records.items():
+        credit_kind = kind in checked.credit_kinds
         for record in records:
             key = (kind, record.id)
             owner = record.participant_id
-            if owner in unpaid:
-                reason = f"its participant was not paid: {unpaid[owner]}"
-                out.append(RecordDisposition(kind, record.id, owner, "rejected", reason))
+            shares = inputs.credits.get(key)
+            credited = [owner] if shares is None else [s.participant_id for s in shares]
+            if credit_kind:
+                # A row of credit is applied to its record; the record says what counted.
+                out.append(RecordDisposition(kind, record.id, owner, "counted"))
             elif key in ledger.counted:
                 out.append(RecordDisposition(kind, record.id, owner, "counted"))
+            elif any(p in unpaid for p in credited):
+                first = next(p for p in credited if p in unpaid)
+                reason = f"its participant was not paid: {unpaid[first]}"
+                out.append(RecordDisposition(kind, record.id, owner, "rejected", reason))
+            elif not any(p in paid for p in credited):
+                reason = "credited to participants of another plan"
+                out.append(RecordDisposition(kind, record.id, owner, "excluded", reason))
             else:
                 reason = ledger.reason(key) or f"no measure reads '{kind}' records"
                 out.append(RecordDisposition(kind, record.id, owner, "excluded", reason))

@@ -15,7 +15,7 @@ import io
 import itertools
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Final
@@ -26,9 +26,11 @@ from incentive.dsl import ast
 from incentive.dsl.check import CheckedPlan, RecordKindInfo
 from incentive.engine.runtime import paused_gc
 from incentive.errors import RecordError, RecordProblem
-from incentive.money import MAX_DIGITS, MAX_EXPONENT, parse_decimal, percent_value
+from incentive.money import MAX_DIGITS, MAX_EXPONENT, mul, parse_decimal, percent_value
 
 RowSource = str | Path | Sequence[Mapping[str, Any]]
+
+_NO_LINKS: Final[Mapping[str, str | None]] = {}
 
 #: Longest text value accepted in any field.
 MAX_TEXT: Final = 1000
@@ -43,6 +45,21 @@ class Participant:
     values: Mapping[str, Any]
     source: str
     row: int
+    #: the participant each link field names (a manager), None when empty
+    links: Mapping[str, str | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    """An amount converted into the plan's currency: what it was, and the rate used."""
+
+    original: Decimal
+    currency: str
+    rate: Decimal
+    #: the days the rate is in force, as the exchange rates table says
+    start: dt.date
+    end: dt.date
+    line: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +72,20 @@ class Record:
     values: Mapping[str, Any]
     source: str
     row: int
+    #: amounts converted from another currency, by field
+    conversions: Mapping[str, Conversion] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreditShare:
+    """One row of credit for a record: who, what share, and whether on top (an overlay)."""
+
+    participant_id: str
+    share: Decimal
+    overlay: bool
+    #: the credit row's own id ("row 4"), and its kind
+    row_id: str
+    kind: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +97,8 @@ class Inputs:
     problems: tuple[RecordProblem, ...]
     rejected_records: tuple[tuple[str, str, str | None, str], ...]
     """(kind, record id or 'row N', participant id, reason) of each rejected record."""
+    #: the rows of credit of each credited record, by (kind, record id)
+    credits: Mapping[tuple[str, str], tuple[CreditShare, ...]] = field(default_factory=dict)
 
 
 class _FieldProblem(ValueError):
@@ -181,6 +214,26 @@ def _optional_date(value: Any) -> dt.date | None:
     return _date(value)
 
 
+_FLAGS: Final = {
+    "yes": True, "y": True, "true": True, "1": True, "是": True,
+    "no": False, "n": False, "false": False, "0": False, "否": False, "": False,
+}  # fmt: skip
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = _as_text(value).lower()
+    if text not in _FLAGS:
+        raise _FieldProblem("is not yes or no")
+    return _FLAGS[text]
+
+
+def _link(value: Any) -> str | None:
+    """A participant field naming another participant (a manager); empty: none."""
+    return _as_text(value) or None
+
+
 def _required_text(value: Any) -> str:
     text = _as_text(value)
     if not text:
@@ -220,7 +273,9 @@ def _parser(decl: ast.FieldDecl) -> Callable[[Any], Any]:
         return _date
     if decl.kind == "optional_date":
         return _optional_date
-    if decl.kind in ("participant", "id"):
+    if decl.kind == "flag":
+        return _flag
+    if decl.kind in ("participant", "id", "credit"):
         return _required_text
     if decl.kind == "score":
         low, high = decl.low, decl.high
@@ -300,7 +355,10 @@ def participant_model(plan: CheckedPlan) -> RowModel:
     if plan.participant_id_field == "id":
         fields.append(("id", _required_text, True))
     fields.append(("name", _as_text, False))
-    fields += [(d.name, _parser(d), True) for d in plan.participant_fields.values()]
+    fields += [
+        (d.name, _link if d.kind == "participant" else _parser(d), d.kind != "participant")
+        for d in plan.participant_fields.values()
+    ]
     return _model("Participant", fields)
 
 
@@ -493,16 +551,42 @@ def load_inputs(
         RecordError: only when a file cannot be read at all, or a record kind is unknown
             or not given.
     """
+    return load_population({"": plan}, participants, records)[""]
+
+
+def load_population(
+    plans: Mapping[str, CheckedPlan],
+    participants: RowSource,
+    records: Mapping[str, RowSource],
+    *,
+    plan_field: str = "plan",
+) -> dict[str, Inputs]:
+    """Read one population for several plans: each participant row names its plan in the
+    column ``plan_field`` (not needed with a single plan); each plan reads the record
+    kinds it declares.  Links between participants (a manager field) are checked across
+    the whole population: an unknown participant or a cycle rejects the rows involved.
+
+    Returns:
+        Each plan's inputs, by the names ``plans`` gives.
+
+    Raises:
+        RecordError: as `load_inputs`, and when the plans name participants by different
+            id columns.
+    """
     with paused_gc():
-        return _load(plan, participants, records)
+        return _load_population(plans, participants, records, plan_field)
 
 
-def _load(plan: CheckedPlan, participants: RowSource, records: Mapping[str, RowSource]) -> Inputs:
-    problems: list[RecordProblem] = []
-    rejected: list[tuple[str, str, str | None, str]] = []
-    unknown = sorted(set(records) - set(plan.record_kinds))
+def _load_population(
+    plans: Mapping[str, CheckedPlan],
+    participants: RowSource,
+    records: Mapping[str, RowSource],
+    plan_field: str,
+) -> dict[str, Inputs]:
+    declared = {kind for plan in plans.values() for kind in plan.record_kinds}
+    unknown = sorted(set(records) - declared)
     if unknown:
-        kinds = ", ".join(sorted(plan.record_kinds)) or "none"
+        kinds = ", ".join(sorted(declared)) or "none"
         raise RecordError(
             [
                 RecordProblem(
@@ -515,7 +599,7 @@ def _load(plan: CheckedPlan, participants: RowSource, records: Mapping[str, RowS
                 )
             ]
         )
-    missing_kinds = [kind for kind in plan.record_kinds if kind not in records]
+    missing_kinds = sorted(declared - set(records))
     if missing_kinds:
         # A kind with no input would silently count as zero: say so instead.
         raise RecordError(
@@ -532,11 +616,147 @@ def _load(plan: CheckedPlan, participants: RowSource, records: Mapping[str, RowS
                 for kind in missing_kinds
             ]
         )
-    people: dict[str, Participant] = {}
-    rejected_people: set[str] = set()
-    model = participant_model(plan)
+    id_fields = {plan.participant_id_field for plan in plans.values()}
+    if len(id_fields) > 1:
+        raise RecordError(
+            [
+                RecordProblem(
+                    "R405",
+                    "<participants>",
+                    0,
+                    None,
+                    None,
+                    "the plans name participants by different id fields: "
+                    + ", ".join(sorted(id_fields)),
+                )
+            ]
+        )
+    id_field = id_fields.pop()
     source, rows = _read_rows(participants, "participants")
-    rows, missing = _with_columns(rows, model.required(), source)
+    all_rows = list(rows)
+    problems: list[RecordProblem] = []
+    assigned: dict[str, list[tuple[int, Mapping[str, Any]]]] = {name: [] for name in plans}
+    rejected_ids: set[str] = set()
+    links = sorted({link for plan in plans.values() for link in plan.links})
+    ids = {_raw(row.get(id_field)) for _, row in all_rows} - {""}
+    for number, row in all_rows:
+        pid = _raw(row.get(id_field))
+        if len(plans) == 1:
+            name = next(iter(plans))
+        else:
+            name = _raw(row.get(plan_field))
+            if name not in plans:
+                reason = (
+                    "is missing: each participant needs a plan"
+                    if name == ""
+                    else "is not one of the plans: " + ", ".join(sorted(plans))
+                )
+                problems.append(
+                    RecordProblem("R413", source, number, plan_field, name or None, reason)
+                )
+                rejected_ids.add(pid)
+                continue
+        bad_link = next(
+            (
+                (link, _raw(row.get(link)))
+                for link in links
+                if _raw(row.get(link)) and _raw(row.get(link)) not in ids
+            ),
+            None,
+        )
+        if bad_link is not None:
+            problems.append(
+                RecordProblem(
+                    "R414", source, number, bad_link[0], bad_link[1], "is not a participant"
+                )
+            )
+            rejected_ids.add(pid)
+            continue
+        assigned[name].append((number, row))
+    for link in links:
+        for cycle in _cycles(all_rows, id_field, link, rejected_ids):
+            path = " → ".join([*cycle, cycle[0]])
+            for number, row in all_rows:
+                pid = _raw(row.get(id_field))
+                if pid in cycle:
+                    problems.append(
+                        RecordProblem(
+                            "R414",
+                            source,
+                            number,
+                            link,
+                            _raw(row.get(link)),
+                            f"makes a cycle in the reporting tree: {path}",
+                        )
+                    )
+                    rejected_ids.add(pid)
+    for name in plans:
+        assigned[name] = [
+            (n, row) for n, row in assigned[name] if _raw(row.get(id_field)) not in rejected_ids
+        ]
+    known = ids - rejected_ids
+    out = {}
+    for name, plan in plans.items():
+        given = {kind: records[kind] for kind in plan.record_kinds}
+        out[name] = _load(plan, source, assigned[name], given, known, rejected_ids)
+    if problems:
+        first = next(iter(out))
+        inputs = out[first]
+        out[first] = Inputs(
+            inputs.participants,
+            inputs.records,
+            (*problems, *inputs.problems),
+            inputs.rejected_records,
+            inputs.credits,
+        )
+    return out
+
+
+def _raw(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _cycles(
+    rows: Sequence[tuple[int, Mapping[str, Any]]], id_field: str, link: str, skip: set[str]
+) -> list[list[str]]:
+    """Every cycle the link field draws among the rows, each once, from its smallest id."""
+    parent = {
+        _raw(row.get(id_field)): _raw(row.get(link))
+        for _, row in rows
+        if _raw(row.get(id_field)) not in skip
+    }
+    cycles: list[list[str]] = []
+    done: set[str] = set()
+    for start in sorted(parent):
+        path: list[str] = []
+        on_path: set[str] = set()
+        node = start
+        while node and node in parent and node not in done and node not in on_path:
+            path.append(node)
+            on_path.add(node)
+            node = parent[node]
+        if node in on_path:
+            cycle = path[path.index(node) :]
+            turn = cycle.index(min(cycle))
+            cycles.append(cycle[turn:] + cycle[:turn])
+        done |= on_path
+    return cycles
+
+
+def _load(
+    plan: CheckedPlan,
+    source: str,
+    participant_rows: Sequence[tuple[int, Mapping[str, Any]]],
+    records: Mapping[str, RowSource],
+    known: set[str],
+    rejected_people: set[str],
+) -> Inputs:
+    problems: list[RecordProblem] = []
+    rejected: list[tuple[str, str, str | None, str]] = []
+    people: dict[str, Participant] = {}
+    rejected_people = set(rejected_people)
+    model = participant_model(plan)
+    rows, missing = _with_columns(iter(participant_rows), model.required(), source)
     problems += missing
     for number, row in rows:
         valid, found = _validate(model, source, number, row)
@@ -567,37 +787,48 @@ def _load(plan: CheckedPlan, participants: RowSource, records: Mapping[str, RowS
             problems.append(late)
             rejected_people.add(pid)
             continue
-        people[pid] = Participant(pid, row_values["name"] or pid, values, source, number)
+        links = {link: values[link] or None for link in plan.links} if plan.links else _NO_LINKS
+        people[pid] = Participant(pid, row_values["name"] or pid, values, source, number, links)
+    known = known - rejected_people
 
     by_kind: dict[str, tuple[Record, ...]] = {}
+    sources: dict[str, str] = {}
+    credit_rows: dict[str, list[Record]] = {}
     period = (plan.period_start, plan.period_end)
     for kind_name, kind in plan.record_kinds.items():
         kept: dict[str, Record] = {}
         within = [name for name, decl in kind.fields.items() if decl.within_period]
+        converted = [
+            (name, decl.conversion)
+            for name, decl in kind.fields.items()
+            if decl.conversion is not None
+        ]
         dated = plan.dated.get(kind_name)
         model = record_model(kind)
-        source, rows = _read_rows(records[kind_name], f"{kind_name} records")
-        rows, missing = _with_columns(rows, model.required(), source)
+        source_name, rows = _read_rows(records[kind_name], f"{kind_name} records")
+        sources[kind_name] = source_name
+        rows, missing = _with_columns(rows, model.required(), source_name)
         problems += missing
         for number, row in rows:
-            raw_id = row.get(kind.id_field)
+            raw_id = row.get(kind.id_field) if kind.id_field else None
             label = str(raw_id) if raw_id not in (None, "") else f"row {number}"
             if missing:
                 rejected.append((kind_name, label, None, missing[0].render()))
                 continue
-            valid, found = _validate(model, source, number, row)
+            valid, found = _validate(model, source_name, number, row)
             if valid is None:
                 problems += found
                 rejected.append((kind_name, label, None, found[0].render()))
                 continue
             values = valid
-            record_id = values[kind.id_field]
+            record_id = values[kind.id_field] if kind.id_field else label
             owner = values[kind.participant_field]
             problem = None
+            conversions: dict[str, Conversion] | None = None
             if record_id in kept:
                 problem = RecordProblem(
                     "R403",
-                    source,
+                    source_name,
                     number,
                     kind.id_field,
                     record_id,
@@ -605,34 +836,175 @@ def _load(plan: CheckedPlan, participants: RowSource, records: Mapping[str, RowS
                 )
             elif dated is not None and (backwards := _backwards(values, *dated)) is not None:
                 problem = RecordProblem(
-                    "R408", source, number, dated[1], values[dated[1]].isoformat(), backwards
+                    "R408", source_name, number, dated[1], values[dated[1]].isoformat(), backwards
                 )
             elif (outside := _outside(values, within, period)) is not None:
                 problem = RecordProblem(
                     "R409",
-                    source,
+                    source_name,
                     number,
                     outside,
                     values[outside].isoformat(),
                     f"is outside the plan period {period[0].isoformat()} to "
                     f"{period[1].isoformat()}, and the plan takes only records inside it",
                 )
-            elif owner not in people:
+            elif owner not in known:
                 reason = (
                     "belongs to a participant whose row was rejected"
                     if owner in rejected_people
                     else "is not a participant in the participants file"
                 )
                 problem = RecordProblem(
-                    "R404", source, number, kind.participant_field, owner, reason
+                    "R404", source_name, number, kind.participant_field, owner, reason
                 )
+            elif converted:
+                conversions, problem = _convert(plan, values, converted, source_name, number)
             if problem is not None:
                 problems.append(problem)
                 rejected.append((kind_name, record_id, owner, problem.render()))
                 continue
-            kept[record_id] = Record(kind_name, record_id, owner, values, source, number)
+            kept[record_id] = Record(
+                kind_name, record_id, owner, values, source_name, number, conversions
+            )
         by_kind[kind_name] = tuple(kept.values())
-    return Inputs(tuple(people.values()), by_kind, tuple(problems), tuple(rejected))
+        if kind_name in plan.credit_kinds:
+            credit_rows[kind_name] = list(kept.values())
+    credits = _credits(plan, by_kind, credit_rows, sources, problems, rejected)
+    return Inputs(tuple(people.values()), by_kind, tuple(problems), tuple(rejected), credits)
+
+
+def _convert(
+    plan: CheckedPlan,
+    values: dict[str, Any],
+    converted: Sequence[tuple[str, tuple[str, str] | None]],
+    source: str,
+    number: int,
+) -> tuple[dict[str, Conversion] | None, RecordProblem | None]:
+    """Amounts in another currency, converted exactly at the rate of their date."""
+    table = plan.exchange
+    assert table is not None  # checked: converted fields need a table
+    out: dict[str, Conversion] = {}
+    for name, conversion in converted:
+        assert conversion is not None
+        currency_field, day_field = conversion
+        code = str(values[currency_field]).strip().upper()
+        if code in ("", plan.currency):
+            continue
+        day: dt.date = values[day_field]
+        row = next(
+            (
+                (r, rate)
+                for r in table.rows
+                for c, rate, _ in r.rates
+                if c == code and r.start <= day <= r.end
+            ),
+            None,
+        )
+        if row is None:
+            return None, RecordProblem(
+                "R412",
+                source,
+                number,
+                currency_field,
+                values[currency_field],
+                f"has no exchange rate on {day.isoformat()} ({day_field}) in the plan's "
+                "exchange rates",
+            )
+        rate_row, rate = row
+        original = values[name]
+        values[name] = mul(original, rate)
+        out[name] = Conversion(
+            original, code, rate, rate_row.start, rate_row.end, rate_row.span.line
+        )
+    return out or None, None
+
+
+def _credits(
+    plan: CheckedPlan,
+    by_kind: dict[str, tuple[Record, ...]],
+    credit_rows: Mapping[str, list[Record]],
+    sources: Mapping[str, str],
+    problems: list[RecordProblem],
+    rejected: list[tuple[str, str, str | None, str]],
+) -> dict[tuple[str, str], tuple[CreditShare, ...]]:
+    """Rows of credit, checked: each names a record that was read, and the shares of a
+    record's rows that are not overlays add up to exactly 100%.  A record whose shares
+    do not is rejected with its rows: paying it would pay the wrong people."""
+    out: dict[tuple[str, str], tuple[CreditShare, ...]] = {}
+    for credit_kind, rows in credit_rows.items():
+        target = plan.credit_kinds[credit_kind]
+        info = plan.record_kinds[credit_kind]
+        fields = info.fields
+        target_field = next(n for n, d in fields.items() if d.kind == "credit")
+        share_field = next(n for n, d in fields.items() if d.kind == "percent")
+        flag_field = next((n for n, d in fields.items() if d.kind == "flag"), None)
+        records = {record.id: record for record in by_kind[target]}
+        grouped: dict[str, list[Record]] = {}
+        dropped: set[str] = set()
+        for row in rows:
+            record_id = row.values[target_field]
+            if record_id not in records:
+                problem = RecordProblem(
+                    "R411",
+                    row.source,
+                    row.row,
+                    target_field,
+                    record_id,
+                    f"is not the id of a '{target}' record that was read",
+                )
+                problems.append(problem)
+                rejected.append((credit_kind, row.id, row.participant_id, problem.render()))
+                dropped.add(row.id)
+                continue
+            grouped.setdefault(record_id, []).append(row)
+        bad: set[str] = set()
+        for record_id, group in grouped.items():
+            split = [r for r in group if not (flag_field and r.values[flag_field])]
+            total = sum((r.values[share_field] for r in split), Decimal(0))
+            if split and total != 1:
+                shown = f"{total * 100:f}".rstrip("0").rstrip(".") + "%"
+                for row in split:
+                    problem = RecordProblem(
+                        "R410",
+                        row.source,
+                        row.row,
+                        share_field,
+                        str(row.values[share_field] * 100).rstrip("0").rstrip(".") + "%",
+                        f"is one of the shares of {target} {record_id}, which add up to "
+                        f"{shown}, not 100%",
+                    )
+                    problems.append(problem)
+                    rejected.append((credit_kind, row.id, row.participant_id, problem.render()))
+                    dropped.add(row.id)
+                bad.add(record_id)
+                continue
+            out[(target, record_id)] = tuple(
+                CreditShare(
+                    r.participant_id,
+                    r.values[share_field],
+                    bool(flag_field and r.values[flag_field]),
+                    r.id,
+                    credit_kind,
+                )
+                for r in group
+            )
+        if bad:
+            for record_id in sorted(bad):
+                record = records[record_id]
+                problem = RecordProblem(
+                    "R410",
+                    sources[target],
+                    record.row,
+                    None,
+                    None,
+                    f"{target} {record_id} is rejected: its credit shares do not add up to 100%",
+                )
+                problems.append(problem)
+                rejected.append((target, record_id, record.participant_id, problem.render()))
+            by_kind[target] = tuple(r for r in by_kind[target] if r.id not in bad)
+        if dropped:
+            by_kind[credit_kind] = tuple(r for r in by_kind[credit_kind] if r.id not in dropped)
+    return out
 
 
 def _outside(

@@ -233,6 +233,24 @@ class Exclusion:
 
 
 @dataclass(frozen=True, slots=True)
+class Credited:
+    """A counted record whose value is not simply its own: converted from another
+    currency, or credited in part (a split) or on top (an overlay)."""
+
+    record_id: str
+    #: the amount as given and its currency, the rate and the days it is in force
+    original: Decimal | None
+    currency: str | None
+    rate: Decimal | None
+    rate_days: tuple[dt.date, dt.date] | None
+    #: the record's value in the plan's currency, and the share credited
+    full: Decimal | Fraction
+    share: Decimal
+    overlay: bool
+    value: Decimal | Fraction
+
+
+@dataclass(frozen=True, slots=True)
 class AggregateStep(Step):
     """``sum of deal.amount where …`` over one participant's credited records."""
 
@@ -243,6 +261,8 @@ class AggregateStep(Step):
     counted_ids: tuple[str, ...]
     excluded: tuple[Exclusion, ...]
     line: int
+    #: counted records converted or credited in part, as the statement lists them
+    credited: tuple[Credited, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +303,105 @@ class TierStep(Step):
     reached: int
     #: amount of the measure still needed to reach the next tier, if there is one
     to_next: Decimal | Fraction | None
+
+
+# ---- teams -----------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class GroupStep(Step):
+    """``sum of revenue within team``: a value over the members of the participant's group."""
+
+    function: str
+    name: str
+    group: str
+    #: the participant's group (its field value), and how many members it has
+    group_value: str
+    members: int
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbour:
+    """The participant ranked next above or below: a value, and an id when public."""
+
+    rank: int
+    value: Value
+    participant_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RankStep(Step):
+    """``top in top 3``: the participant's rank within their group."""
+
+    ranking: str
+    measure: str
+    order: str
+    group: str
+    group_value: str
+    #: members of the group, and how many of them were ranked (value above zero)
+    members: int
+    ranked: int
+    rank: int | None
+    own: Value
+    top: int
+    above: Neighbour | None
+    below: Neighbour | None
+    #: the tie rules (name, order; order None for id), and which decided against the
+    #: neighbour, if one did
+    ties: tuple[tuple[str, str | None], ...]
+    tie_above: tuple[str, str | None] | None
+    tie_below: tuple[str, str | None] | None
+    public: bool
+    line: int
+    #: the unit of the ranked values (an amount, a count …)
+    unit_of_value: Unit = "number"
+
+
+@dataclass(frozen=True, slots=True)
+class PoolStep(Step):
+    """A member's share of a team pool, to the minor unit, by largest remainder."""
+
+    amount: Step
+    pool: Decimal
+    group: str
+    group_value: str
+    members: int
+    #: the share's name (None: equally), the member's weight and the group's total
+    share: str | None
+    weight: Decimal | Fraction
+    total_weight: Decimal | Fraction
+    #: the exact share, the whole minor units it holds, and whether a remainder unit came
+    exact: Fraction
+    base: Decimal
+    extra: bool
+    #: minor units left over after every member took their whole units
+    leftover: int
+    ties: tuple[tuple[str, str | None], ...]
+    #: every weight was zero, so the pool was shared equally
+    equal_fallback: bool
+    line: int
+    weight_unit: Unit = "number"
+
+
+@dataclass(frozen=True, slots=True)
+class OverrideLine:
+    participant_id: str
+    name: str
+    level: int
+    value: Decimal | Fraction
+    rate: Decimal
+    rate_text: str
+    pay: Decimal | Fraction
+
+
+@dataclass(frozen=True, slots=True)
+class OverrideStep(Step):
+    """A manager's override: a rate on the measure of each person below them."""
+
+    measure: str
+    through: str
+    lines: tuple[OverrideLine, ...]
+    #: levels the plan pays and how many people each had
+    levels: tuple[tuple[int, str, int], ...]
+    line: int
 
 
 @dataclass(frozen=True, slots=True)

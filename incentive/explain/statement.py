@@ -227,6 +227,21 @@ class _Writer:
             return joiner.join(self.formula(o, 3) for o in step.operands)
         if isinstance(step, tr.CallStep):
             return f"{step.function}({', '.join(self.formula(a) for a in step.args)})"
+        if isinstance(step, tr.GroupStep):
+            return self.t.text(f"group_{step.function}").format(
+                label=self.label(step.name),
+                members=fmt.whole(Decimal(step.members)),
+                group=self.label(step.group),
+                value=self.group_name(step.group_value),
+            )
+        if isinstance(step, tr.RankStep):
+            if step.rank is None:
+                return self.t.text("rank_none_formula").format(
+                    label=self.label(step.ranking), top=step.top
+                )
+            return self.t.text("rank_formula").format(
+                label=self.label(step.ranking), rank=step.rank, top=step.top
+            )
         # Steps explained in their own lines appear in a formula by their value.
         return self.step_value(step)
 
@@ -272,6 +287,12 @@ class _Writer:
             self.tiers(step, indent)
         elif isinstance(step, tr.ScorecardStep):
             self.scorecard(step, indent)
+        elif isinstance(step, tr.RankStep):
+            self.rank(step, indent)
+        elif isinstance(step, tr.PoolStep):
+            self.pool(step, indent)
+        elif isinstance(step, tr.OverrideStep):
+            self.override(step, indent)
         elif isinstance(step, tr.IfStep):
             key = "if_then" if step.took_then else "if_else"
             self.say(
@@ -299,6 +320,13 @@ class _Writer:
             # Which records fell in this month (week, segment): a rep checks them by id.
             ids = sorted(step.counted_ids, key=_natural)
             self.say(indent + 1, "counted_ids", ids=self.t.text("id_separator").join(ids))
+        credited = sorted(step.credited, key=lambda c: _natural(c.record_id))
+        for item in credited[:MAX_LISTED]:
+            self.raw(indent + 1, self.credited(item))
+        if len(credited) > MAX_LISTED:
+            self.say(
+                indent + 1, "credited_more", count=fmt.whole(Decimal(len(credited) - MAX_LISTED))
+            )
         if not step.excluded:
             return
         # Records of other sub-periods are left out of this one by its dates; they are
@@ -469,6 +497,154 @@ class _Writer:
             formula=self.formula(step),
             value=self.step_value(step),
         )
+
+    # ---- crediting, currencies and teams ------------------------------------------------
+    def credited(self, item: tr.Credited) -> str:
+        """'D-7: USD 10,000.00 × 7.1320 (rate of …) = ¥71,320.00 × 50% credit = ¥35,660.00'."""
+        text = f"{item.record_id}: "
+        if item.original is not None and item.rate is not None and item.rate_days is not None:
+            text += self.t.text("converted").format(
+                original=fmt.money(item.original, item.currency or "", Decimal("0.01")),
+                rate=str(item.rate),
+                start=fmt.date(item.rate_days[0]),
+                end=fmt.date(item.rate_days[1]),
+                value=self.money(item.full),
+            )
+        else:
+            text += self.money(item.full)
+        if item.share != 1 or item.overlay:
+            key = "overlay_credit" if item.overlay else "split_credit"
+            text += self.t.text(key).format(
+                share=fmt.percent(item.share, fixed=False), value=self.money(item.value)
+            )
+        return text
+
+    def group_name(self, value: str) -> str:
+        return value if value else self.t.text("group_everyone")
+
+    def tie_words(self, tie: tuple[str, str | None]) -> str:
+        name, order = tie
+        if order is None:
+            return self.t.text("tie_id")
+        return self.t.text("tie_key").format(label=self.label(name), order=self.t["orders"][order])
+
+    def rank(self, step: tr.RankStep, indent: int) -> None:
+        values = {
+            "label": self.label(step.ranking),
+            "measure": self.label(step.measure),
+            "group": self.label(step.group),
+            "value": self.group_name(step.group_value),
+            "members": fmt.whole(Decimal(step.members)),
+            "ranked": fmt.whole(Decimal(step.ranked)),
+            "own": self.value(step.own, step.unit_of_value),
+        }
+        if step.rank is None:
+            self.say(indent, "rank_none", line=step.line, **values)
+            return
+        self.say(indent, "rank", line=step.line, rank=step.rank, **values)
+        for key, neighbour, tie in (
+            ("rank_above", step.above, step.tie_above),
+            ("rank_below", step.below, step.tie_below),
+        ):
+            if neighbour is None:
+                continue
+            who = (
+                self.t.text("rank_who").format(id=neighbour.participant_id)
+                if neighbour.participant_id is not None
+                else ""
+            )
+            text = self.t.text(key).format(
+                who=who,
+                rank=neighbour.rank,
+                value=self.value(neighbour.value, step.unit_of_value),
+            )
+            if tie is not None:
+                text += self.t.text("rank_tie").format(rule=self.tie_words(tie))
+            elif neighbour.rank == step.rank:
+                text += self.t.text("rank_shared")
+            self.raw(indent + 1, text)
+
+    def pool(self, step: tr.PoolStep, indent: int) -> None:
+        amount = step.amount
+        self.say(
+            indent,
+            "pool",
+            line=step.line,
+            group=self.label(step.group),
+            value=self.group_name(step.group_value),
+            members=fmt.whole(Decimal(step.members)),
+            formula=self.formula(amount),
+            amount=self.money(amount.value),
+        )
+        if amount.value != step.pool:
+            self.say(indent + 1, "pool_rounded", pool=self.money(step.pool))
+        exact = self.money_places(step.exact)
+        if step.share is None or step.equal_fallback:
+            key = "pool_equal_fallback" if step.equal_fallback else "pool_equal"
+            self.say(
+                indent + 1,
+                key,
+                measure=self.label(step.share or ""),
+                pool=self.money(step.pool),
+                members=fmt.whole(Decimal(step.members)),
+                exact=exact,
+            )
+        else:
+            unit = step.weight_unit
+            self.say(
+                indent + 1,
+                "pool_share",
+                measure=self.label(step.share),
+                pool=self.money(step.pool),
+                weight=self.value(step.weight, unit),
+                total=self.value(step.total_weight, unit),
+                exact=exact,
+            )
+        ties = self.t.text("tie_then").join(self.tie_words(t) for t in step.ties)
+        cent = self.money(self.plan.quantum)
+        if step.leftover == 0:
+            self.say(indent + 1, "pool_whole", unit=cent, base=self.money(step.base))
+            return
+        self.say(
+            indent + 1,
+            "pool_extra" if step.extra else "pool_no_extra",
+            left=self.money(step.leftover * self.plan.quantum),
+            unit=cent,
+            ties=ties or self.t.text("tie_id"),
+            base=self.money(step.base),
+            amount=self.money(step.value),
+        )
+
+    def money_places(self, value: Fraction) -> str:
+        """An exact share shown to six places (its whole cents are what it pays)."""
+        places = Decimal(1).scaleb(-6)
+        shown = (Decimal(value.numerator) / Decimal(value.denominator)).quantize(places)
+        text = fmt.money(shown, self.plan.currency, places)
+        return text if Fraction(shown) == value else text + "…"
+
+    def override(self, step: tr.OverrideStep, indent: int) -> None:
+        self.say(
+            indent,
+            "override",
+            line=step.line,
+            measure=self.label(step.measure),
+            through=self.label(step.through),
+        )
+        lines = list(step.lines)
+        for level, rate, count in step.levels:
+            self.say(indent + 1, "override_level", level=level, rate=rate, count=count)
+            for item in (x for x in lines if x.level == level):
+                self.raw(
+                    indent + 2,
+                    self.t.text("override_line").format(
+                        id=item.participant_id,
+                        name=item.name,
+                        value=self.money(item.value),
+                        rate=item.rate_text,
+                        pay=self.money(item.pay),
+                    ),
+                )
+        self.say(indent, "override_total", value=self.money(step.value))
 
     def tiers(self, step: tr.TierStep, indent: int) -> None:
         measure_name = _name_of(step.measure)
@@ -681,6 +857,8 @@ class _Writer:
             return
         for gate in component.gates:
             key = "gate_fail" if gate.bit else "gate_pass"
+            for rank in _ranks(gate.expr):
+                self.rank(rank, indent)
             self.say(
                 indent, key, line=gate.line, condition=self.formula(gate.expr), component=label
             )
@@ -688,7 +866,15 @@ class _Writer:
             return
         body = component.body
         self.blocks(body, indent, component.name)
-        if not isinstance(body, tr.TierStep | tr.AggregateStep | tr.LiteralStep | tr.IfStep):
+        if not isinstance(
+            body,
+            tr.TierStep
+            | tr.AggregateStep
+            | tr.LiteralStep
+            | tr.IfStep
+            | tr.PoolStep
+            | tr.OverrideStep,
+        ):
             with self.precise(body):
                 formula = self.formula(body)
             self.say(indent, "formula", formula=formula, value=self.step_value(body))
@@ -806,6 +992,13 @@ def _name_of(step: tr.Step) -> str | None:
     if isinstance(step, tr.FieldStep | tr.MeasureStep):
         return step.name
     return None
+
+
+def _ranks(step: tr.Step) -> Iterator[tr.RankStep]:
+    if isinstance(step, tr.RankStep):
+        yield step
+    for child in _children(step):
+        yield from _ranks(child)
 
 
 def _children(step: tr.Step) -> Iterator[tr.Step]:
