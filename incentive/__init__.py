@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from importlib import metadata
 
-from incentive.api import evaluate, explain, load_plan, statement
+from incentive.api import (
+    evaluate,
+    evaluate_population,
+    explain,
+    load_plan,
+    load_plans,
+    statement,
+)
 from incentive.dsl.check import CheckedPlan, check_plan
 from incentive.dsl.parser import parse_plan
 from incentive.engine.compile import CompiledPlan, compile_plan
@@ -21,6 +28,7 @@ from incentive.engine.results import (
     ComponentResult,
     ParticipantResult,
     PlanInfo,
+    PopulationResult,
     RecordDisposition,
     RecordSummary,
     RunResult,
@@ -56,6 +64,7 @@ __all__ = [
     "PlanError",
     "PlanInfo",
     "PlanSyntaxError",
+    "PopulationResult",
     "RecordDisposition",
     "RecordError",
     "RecordProblem",
@@ -68,9 +77,11 @@ __all__ = [
     "compile_plan",
     "evaluate",
     "evaluate_inputs",
+    "evaluate_population",
     "explain",
     "load_inputs",
     "load_plan",
+    "load_plans",
     "parse_plan",
     "statement",
 ]

@@ -15,9 +15,9 @@ from typing import Literal
 from incentive.dsl.check import CheckedPlan, check_plan
 from incentive.dsl.parser import decode_plan, parse_plan
 from incentive.engine.compile import CompiledPlan, compile_plan
-from incentive.engine.evaluate import evaluate_inputs
-from incentive.engine.records import Inputs, RowSource, load_inputs
-from incentive.engine.results import ParticipantResult, RunResult
+from incentive.engine.evaluate import evaluate_inputs, evaluate_plans, population_result
+from incentive.engine.records import Inputs, RowSource, load_inputs, load_population
+from incentive.engine.results import ParticipantResult, PopulationResult, RunResult
 from incentive.errors import Diagnostic, PlanSyntaxError, RecordError, RecordProblem, Span
 from incentive.explain.statement import Statement, build_statement
 
@@ -28,9 +28,11 @@ __all__ = [
     "compile_plan",
     "evaluate",
     "evaluate_inputs",
+    "evaluate_population",
     "explain",
     "load_inputs",
     "load_plan",
+    "load_plans",
     "parse_plan",
     "statement",
 ]
@@ -116,6 +118,52 @@ def evaluate(
         by_kind = _by_kind(plan.checked, records)
         inputs = load_inputs(plan.checked, participants, by_kind)
     return evaluate_inputs(plan, inputs, skip_invalid=skip_invalid)
+
+
+def load_plans(folder: str | Path) -> dict[str, CompiledPlan]:
+    """Every ``.rules`` file of a folder, compiled, by file name without ``.rules``
+    (``ae.rules`` is the plan ``ae``): the names a participants file assigns.
+
+    Raises:
+        PlanError: for the first plan that does not check.
+    """
+    paths = sorted(Path(folder).glob("*.rules"))
+    return {path.stem: load_plan(path) for path in paths}
+
+
+def evaluate_population(
+    plans: Mapping[str, CompiledPlan],
+    participants: RowSource,
+    records: Mapping[str, RowSource],
+    *,
+    plan_field: str = "plan",
+    skip_invalid: bool = False,
+) -> PopulationResult:
+    """Evaluate a population in which each participant has their plan.
+
+    Args:
+        plans: compiled plans by name (see `load_plans`).
+        participants: one file or list of rows for everyone; the column ``plan_field``
+            names each participant's plan.
+        records: a file or rows for each record kind any plan declares; each plan reads
+            the kinds it declares, and counts the records credited to its participants.
+        plan_field: the participants' column naming their plan.
+        skip_invalid: as for `evaluate`.
+
+    Returns:
+        Each plan's run, the total over all plans, and every record's disposition once.
+
+    Raises:
+        RecordError: a participant with no plan or an unknown one (R413), a manager who
+            is not a participant or a cycle of managers (R414), and every `evaluate` error.
+        EvaluationError: as `evaluate`; E606 when the plans pay in different currencies.
+    """
+    checked = {name: plan.checked for name, plan in plans.items()}
+    inputs = load_population(checked, participants, records, plan_field=plan_field)
+    runs = evaluate_plans(
+        {name: (plans[name], inputs[name]) for name in plans}, skip_invalid=skip_invalid
+    )
+    return population_result(runs)
 
 
 def _by_kind(

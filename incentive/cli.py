@@ -20,7 +20,7 @@ from typing import Any, Final
 from incentive import api
 from incentive.engine.compile import CompiledPlan
 from incentive.engine.records import RowSource
-from incentive.engine.results import RunResult
+from incentive.engine.results import PopulationResult, RecordSummary, RunResult
 from incentive.errors import (
     CODES,
     EvaluationError,
@@ -171,8 +171,27 @@ def _kind_of(file: str, kinds: Sequence[str]) -> str:
     )
 
 
+def _plan_files(argument: str) -> list[Path] | None:
+    """The plans of a folder that holds several (``ae.rules``, ``manager.rules`` …) and no
+    ``plan.rules``; None for a single plan."""
+    path = Path(argument)
+    if not path.is_dir() or (path / "plan.rules").exists():
+        return None
+    files = sorted(path.glob("*.rules"))
+    return files or None
+
+
 def _check(args: argparse.Namespace) -> int:
-    path = _plan_path(args.plan)
+    files = _plan_files(args.plan)
+    if files is not None and args.format == "text":
+        worst = EXIT_OK
+        for file in files:
+            worst = max(worst, _check_one(file, args))
+        return worst
+    return _check_one(_plan_path(args.plan), args)
+
+
+def _check_one(path: Path, args: argparse.Namespace) -> int:
     try:
         plan = api.load_plan(path)
     except PlanError as error:
@@ -258,22 +277,101 @@ def _evaluate(
         if only is None or any(p.participant_id == only for p in error.problems):
             raise
         result = api.evaluate(plan, participants, records, skip_invalid=True)
-    if result.rejected:
-        print(
-            f"{_count(len(result.rejected), 'rejected row')} "
-            "(participants and records not paid on):",
-            file=sys.stderr,
-        )
-        for line in result.rejected:
-            print(f"  {line}", file=sys.stderr)
-    if result.unpaid:
-        print(f"{_count(len(result.unpaid), 'participant')} not paid:", file=sys.stderr)
-        for line in result.unpaid:
-            print(f"  {line}", file=sys.stderr)
+    _report_problems(result.rejected, result.unpaid)
     return plan, result
 
 
+def _population(args: argparse.Namespace, files: list[Path]) -> PopulationResult:
+    plans = {file.stem: api.load_plan(file) for file in files}
+    for name, plan in plans.items():
+        warnings = plan.checked.warnings
+        if warnings and args.strict:
+            for warning in warnings:
+                print(render_diagnostic(warning, plan.checked.source) + "\n", file=sys.stderr)
+            raise _Refused(f"{_count(len(warnings), 'warning')} in {files[0].parent / name}.rules")
+    folder = Path(args.plan)
+    participants = args.participants or _find(folder, ["participants"])
+    if participants is None:
+        raise _UsageError("say where the participants are: --participants FILE")
+    kinds = sorted({kind for plan in plans.values() for kind in plan.checked.record_kinds})
+    records: dict[str, RowSource] = {}
+    for item in args.records:
+        kind, sep, file = item.partition("=")
+        if not sep:
+            file, kind = item, _kind_of(item, kinds)
+        records[kind] = file
+    for kind in kinds:
+        if kind not in records:
+            found = _find(folder, _stems(kind))
+            if found is None:
+                raise _UsageError(
+                    f"no file for '{kind}' records in {folder}; give one with --records {kind}=FILE"
+                )
+            records[kind] = found
+    result = api.evaluate_population(plans, participants, records, skip_invalid=args.skip_invalid)
+    _report_problems(result.rejected, result.unpaid)
+    return result
+
+
+def _report_problems(rejected: Sequence[str], unpaid: Sequence[str]) -> None:
+    if rejected:
+        print(
+            f"{_count(len(rejected), 'rejected row')} (participants and records not paid on):",
+            file=sys.stderr,
+        )
+        for line in rejected:
+            print(f"  {line}", file=sys.stderr)
+    if unpaid:
+        print(f"{_count(len(unpaid), 'participant')} not paid:", file=sys.stderr)
+        for line in unpaid:
+            print(f"  {line}", file=sys.stderr)
+
+
+def _run_population(args: argparse.Namespace, files: list[Path]) -> int:
+    result = _population(args, files)
+    if args.format == "json":
+        report = {
+            "plans": {name: _result_json(run) for name, run in result.runs.items()},
+            "total": str(result.total),
+            "records": result.records.model_dump(),
+            "rejected": list(result.rejected),
+        }
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    elif args.format == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["participant_id", "name", "plan", "component", "amount"])
+        for name, run in result.runs.items():
+            for p in run.participants:
+                for c in p.components:
+                    writer.writerow([p.participant_id, p.name, name, c.name, str(c.amount)])
+                writer.writerow([p.participant_id, p.name, name, "total", str(p.total)])
+        print(out.getvalue(), end="")
+    else:
+        words = _TABLE_WORDS[args.lang]
+        for name, run in result.runs.items():
+            print(f"== {name} ==")
+            print(_result_table(run, args.lang, records=False))
+            print()
+        people = sum(len(run.participants) for run in result.runs.values())
+        print(
+            words["all_plans"].format(
+                plans=len(result.runs),
+                people=people,
+                total=_money(result.total, next(iter(result.runs.values()))),
+            )
+        )
+        print(_records_lines(result.records, args.lang))
+    if args.explain:
+        print()
+        print(api.explain(_participant(result, args.explain), lang=args.lang), end="")
+    return EXIT_OK
+
+
 def _run(args: argparse.Namespace) -> int:
+    files = _plan_files(args.plan)
+    if files is not None:
+        return _run_population(args, files)
     _, result = _evaluate(args)
     if args.format == "json":
         print(json.dumps(_result_json(result), ensure_ascii=False, indent=2))
@@ -287,17 +385,27 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _participant(result: RunResult, participant_id: str) -> Any:
+def _participant(result: RunResult | PopulationResult, participant_id: str) -> Any:
     try:
         return result.participant(participant_id)
     except KeyError:
-        known = ", ".join(p.participant_id for p in result.participants[:10])
+        people = (
+            result.participants
+            if isinstance(result, RunResult)
+            else tuple(p for run in result.runs.values() for p in run.participants)
+        )
+        known = ", ".join(p.participant_id for p in people[:10])
         raise _UsageError(
             f"no participant '{participant_id}' in this run (participants: {known})"
         ) from None
 
 
 def _explain(args: argparse.Namespace) -> int:
+    files = _plan_files(args.plan)
+    if files is not None:
+        population = _population(args, files)
+        print(api.explain(_participant(population, args.participant), lang=args.lang), end="")
+        return EXIT_OK
     _, result = _evaluate(args, only=args.participant)
     print(api.explain(_participant(result, args.participant), lang=args.lang), end="")
     return EXIT_OK
@@ -307,7 +415,7 @@ def _money(value: Decimal, result: RunResult) -> str:
     return fmt.money(value, result.plan.currency, result.plan.quantum)
 
 
-def _result_table(result: RunResult, lang: Lang) -> str:
+def _result_table(result: RunResult, lang: Lang, *, records: bool = True) -> str:
     names = [c.name for c in result.participants[0].components] if result.participants else []
     labels = [result.plan.label(n, lang) for n in names]
     words = _TABLE_WORDS[lang]
@@ -344,7 +452,14 @@ def _result_table(result: RunResult, lang: Lang) -> str:
             plan=result.plan.name, people=people, total=_money(result.total, result)
         )
     )
-    lines.append(words["records"].format(**summary.model_dump()))
+    if records:
+        lines.append(_records_lines(summary, lang))
+    return "\n".join(lines)
+
+
+def _records_lines(summary: RecordSummary, lang: Lang) -> str:
+    words = _TABLE_WORDS[lang]
+    lines = [words["records"].format(**summary.model_dump())]
     for rule, count in summary.excluded_by_rule.items():
         lines.append(words["rule"].format(rule=rule, count=count))
     return "\n".join(lines)
@@ -360,6 +475,7 @@ _TABLE_WORDS: Final[dict[str, dict[str, str]]] = {
         "records": "records: {read} read = {counted} counted + {excluded} excluded by rule"
         " + {rejected} rejected",
         "rule": "  excluded by {rule}: {count}",
+        "all_plans": "all {plans} plans: {people} participants, total {total}",
     },
     "zh": {
         "participant": "参与人",
@@ -369,6 +485,7 @@ _TABLE_WORDS: Final[dict[str, dict[str, str]]] = {
         "records": "记录：读取 {read} 笔 = 计入 {counted} + 按规则排除 {excluded}"
         " + 拒收 {rejected}",
         "rule": "  按规则排除（{rule}）：{count}",
+        "all_plans": "全部 {plans} 个方案：{people} 名参与人，合计 {total}",
     },
 }
 

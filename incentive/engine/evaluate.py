@@ -41,6 +41,7 @@ from incentive.engine.results import (
     ParticipantResult,
     PartResult,
     PlanInfo,
+    PopulationResult,
     RecordDisposition,
     RecordSummary,
     RunResult,
@@ -711,7 +712,7 @@ def _dispositions(
                 reason = f"its participant was not paid: {unpaid[first]}"
                 out.append(RecordDisposition(kind, record.id, owner, "rejected", reason))
             elif not any(p in paid for p in credited):
-                reason = "credited to participants of another plan"
+                reason = _ELSEWHERE
                 out.append(RecordDisposition(kind, record.id, owner, "excluded", reason))
             else:
                 reason = ledger.reason(key) or f"no measure reads '{kind}' records"
@@ -719,6 +720,40 @@ def _dispositions(
     for kind, record_id, participant_id, reason in inputs.rejected_records:
         out.append(RecordDisposition(kind, record_id, participant_id, "rejected", reason))
     return tuple(out)
+
+
+_PRECEDENCE: Final = {"rejected": 0, "counted": 1, "excluded": 2}
+_ELSEWHERE: Final = "credited to participants of another plan"
+
+
+def population_result(runs: Mapping[str, RunResult]) -> PopulationResult:
+    """Several plans' runs as one: each record once (rejected by any plan, else counted by
+    any, else excluded for the reason of a plan that credits someone with it)."""
+    merged: dict[tuple[str, str], RecordDisposition] = {}
+    for run in runs.values():
+        for item in run.dispositions:
+            key = (item.kind, item.record_id)
+            known = merged.get(key)
+            if known is None or _rank(item) < _rank(known):
+                merged[key] = item
+    currencies = {run.plan.currency for run in runs.values()}
+    if len(currencies) > 1:
+        message = "the plans pay in different currencies: " + ", ".join(sorted(currencies))
+        raise EvaluationError([EvaluationProblem("E606", "(all)", message)])
+    quantum = min((run.plan.quantum for run in runs.values()), default=Decimal("0.01"))
+    dispositions = tuple(merged.values())
+    return PopulationResult.model_construct(
+        runs=dict(runs),
+        total=money_total((run.total for run in runs.values()), quantum),
+        records=_summary(dispositions),
+        dispositions=dispositions,
+        rejected=tuple(dict.fromkeys(r for run in runs.values() for r in run.rejected)),
+        unpaid=tuple(dict.fromkeys(u for run in runs.values() for u in run.unpaid)),
+    )
+
+
+def _rank(item: RecordDisposition) -> tuple[int, int]:
+    return (_PRECEDENCE[item.status], 1 if item.reason == _ELSEWHERE else 0)
 
 
 def _summary(dispositions: Sequence[RecordDisposition]) -> RecordSummary:

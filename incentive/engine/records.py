@@ -698,7 +698,7 @@ def _load_population(
     out = {}
     for name, plan in plans.items():
         given = {kind: records[kind] for kind in plan.record_kinds}
-        out[name] = _load(plan, source, assigned[name], given, known, rejected_ids)
+        out[name] = _load(plan, source, assigned[name], given, known, rejected_ids, links)
     if problems:
         first = next(iter(out))
         inputs = out[first]
@@ -750,6 +750,7 @@ def _load(
     records: Mapping[str, RowSource],
     known: set[str],
     rejected_people: set[str],
+    links: Sequence[str] = (),
 ) -> Inputs:
     problems: list[RecordProblem] = []
     rejected: list[tuple[str, str, str | None, str]] = []
@@ -787,8 +788,9 @@ def _load(
             problems.append(late)
             rejected_people.add(pid)
             continue
-        links = {link: values[link] or None for link in plan.links} if plan.links else _NO_LINKS
-        people[pid] = Participant(pid, row_values["name"] or pid, values, source, number, links)
+        # Every plan's link fields: the reporting tree spans the plans.
+        drawn = {link: _raw(row.get(link)) or None for link in links} if links else _NO_LINKS
+        people[pid] = Participant(pid, row_values["name"] or pid, values, source, number, drawn)
     known = known - rejected_people
 
     by_kind: dict[str, tuple[Record, ...]] = {}

@@ -134,3 +134,33 @@ class RunResult(BaseModel):
             if result.participant_id == participant_id:
                 return result
         raise KeyError(participant_id)
+
+
+class PopulationResult(BaseModel):
+    """A run of several plans over one population: each plan's run, and the totals."""
+
+    model_config = ConfigDict(frozen=True)
+
+    #: each plan's run, by the name the participants file gives the plan
+    runs: dict[str, RunResult]
+    total: Decimal
+    #: the reconciliation over all plans: each record once
+    records: RecordSummary
+    dispositions: tuple[RecordDisposition, ...] = Field(repr=False)
+    rejected: tuple[str, ...] = ()
+    unpaid: tuple[str, ...] = ()
+
+    def participant(self, participant_id: str) -> ParticipantResult:
+        """One participant's result, whatever their plan."""
+        for run in self.runs.values():
+            for result in run.participants:
+                if result.participant_id == participant_id:
+                    return result
+        raise KeyError(participant_id)
+
+    def plan_of(self, participant_id: str) -> str:
+        """The name of a participant's plan."""
+        for name, run in self.runs.items():
+            if any(p.participant_id == participant_id for p in run.participants):
+                return name
+        raise KeyError(participant_id)

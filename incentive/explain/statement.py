@@ -501,7 +501,7 @@ class _Writer:
     # ---- crediting, currencies and teams ------------------------------------------------
     def credited(self, item: tr.Credited) -> str:
         """'D-7: USD 10,000.00 × 7.1320 (rate of …) = ¥71,320.00 × 50% credit = ¥35,660.00'."""
-        text = f"{item.record_id}: "
+        text = self.t.text("credited_id").format(id=item.record_id)
         if item.original is not None and item.rate is not None and item.rate_days is not None:
             text += self.t.text("converted").format(
                 original=fmt.money(item.original, item.currency or "", Decimal("0.01")),
