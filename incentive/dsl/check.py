@@ -2606,6 +2606,23 @@ def check_unused(plan: ast.Plan, report: _Report) -> None:
                 table.span,
                 hint="use it in a measure or component, or remove it",
             )
+    for name, ranking in report.rankings.items():
+        if ("ranking", None, name) not in used:
+            report.warning(
+                "W506",
+                f"ranking '{name}' is declared but never used",
+                ranking.span,
+                hint=f"use it in a condition, e.g. only when {name} in top 3; or remove it",
+            )
+    if report.exchange is not None and not any(
+        decl.conversion is not None for kind in plan.record_kinds for decl in kind.fields
+    ):
+        report.warning(
+            "W506",
+            "exchange rates are declared but no field is converted",
+            report.exchange.span,
+            hint="convert an amount: amount money converted from currency on closed_on",
+        )
     for name, measure in report.measures.items():
         if ("measure", None, name) not in used:
             report.warning(

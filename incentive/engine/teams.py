@@ -10,6 +10,7 @@ once for a whole group and kept.  The reporting tree may span several plans, so 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -69,12 +70,12 @@ class Directory:
                 if manager is not None:
                     children.setdefault(manager, []).append(member.participant_id)
             for ids in children.values():
-                ids.sort()
+                ids.sort(key=id_key)
             self._children[through] = children
         found = [participant_id]
         for _ in range(level):
             found = [child for parent in found for child in children.get(parent, ())]
-        return sorted(found)
+        return sorted(found, key=id_key)
 
 
 def member_value(env: ParticipantEnv, name: str) -> Any:
@@ -95,8 +96,23 @@ def member_unit(env: ParticipantEnv, name: str, fields: Mapping[str, Any]) -> An
     return fields.get(name, "number")
 
 
+_CHUNKS: Final = re.compile(r"(\d+)")
+
+
+def id_key(text: str) -> tuple[Any, ...]:
+    """Ids in natural order: R-9 before R-10, 2 before 10 (then by the text itself)."""
+    chunks = tuple(
+        (0, int(chunk), "") if chunk.isdigit() else (1, 0, chunk)
+        for chunk in _CHUNKS.split(text)
+        if chunk
+    )
+    return (*chunks, (2, 0, text))
+
+
 def _sort_part(value: Any, order: str | None) -> Any:
-    """A key part that sorts the winner of ``order`` first."""
+    """A key part that sorts the winner of ``order`` first (ids: the smaller first)."""
+    if order is None:
+        return id_key(str(value))
     if order in ("highest", "latest"):
         return -value.toordinal() if isinstance(value, dt.date) else -to_fraction(value)
     if isinstance(value, dt.date):
@@ -218,7 +234,7 @@ class Population:
             first = _sort_part(value, ranking.order)
             rest = (_sort_part(member_value(member, k.name), k.order) for k in ranking.ties)
             keyed.append(((first, *rest), member))
-        keyed.sort(key=lambda item: (item[0], item[1].participant_id))
+        keyed.sort(key=lambda item: (item[0], id_key(item[1].participant_id)))
         out: list[tuple[ParticipantEnv, int, tuple[Any, ...]]] = []
         for index, (key, member) in enumerate(keyed):
             rank = out[-1][1] if out and out[-1][2] == key else index + 1
@@ -308,7 +324,7 @@ class Population:
         ]
         order = sorted(
             range(len(members)),
-            key=lambda i: (-(exact[i] - whole[i]), tie_keys[i], members[i].participant_id),
+            key=lambda i: (-(exact[i] - whole[i]), tie_keys[i], id_key(members[i].participant_id)),
         )
         extra = set(order[:leftover])
         ties = tuple(_tie_text(k) for k in node.ties)

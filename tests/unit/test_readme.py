@@ -28,13 +28,21 @@ def test_the_statements_shown_are_what_explain_prints() -> None:
     assert incentive.explain(wang, lang="zh") in bodies
 
 
-def test_the_python_snippet_runs() -> None:
-    [snippet] = [body for lang, body in BLOCKS if lang == "python"]
+def _run_snippet(snippet: str) -> str:
     done = subprocess.run(
         [sys.executable, "-c", snippet], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert "应发合计：¥56,420.05" in done.stdout
+    return done.stdout
+
+
+def test_the_python_snippets_run() -> None:
+    single, several = [body for lang, body in BLOCKS if lang == "python"]
+    assert "应发合计：¥56,420.05" in _run_snippet(single)
+    out = _run_snippet("import incentive\n" + several)
+    # Every figure of the several-plans example, as its README works it out by hand.
+    assert out.startswith("262066.80 238000.00\n")
+    assert "Total payout: ¥101,500.00" in out
 
 
 def test_the_quickstart_has_exactly_two_commands() -> None:
