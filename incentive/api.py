@@ -15,7 +15,12 @@ from typing import Literal
 from incentive.dsl.check import CheckedPlan, check_plan
 from incentive.dsl.parser import decode_plan, parse_plan
 from incentive.engine.compile import CompiledPlan, compile_plan
-from incentive.engine.evaluate import evaluate_inputs, evaluate_plans, population_result
+from incentive.engine.evaluate import (
+    check_currencies,
+    evaluate_inputs,
+    evaluate_plans,
+    population_result,
+)
 from incentive.engine.records import Inputs, RowSource, load_inputs, load_population
 from incentive.engine.results import ParticipantResult, PopulationResult, RunResult
 from incentive.errors import Diagnostic, PlanSyntaxError, RecordError, RecordProblem, Span
@@ -159,6 +164,7 @@ def evaluate_population(
         EvaluationError: as `evaluate`; E606 when the plans pay in different currencies.
     """
     checked = {name: plan.checked for name, plan in plans.items()}
+    check_currencies(list(checked.values()))
     inputs = load_population(checked, participants, records, plan_field=plan_field)
     runs = evaluate_plans(
         {name: (plans[name], inputs[name]) for name in plans}, skip_invalid=skip_invalid

@@ -57,9 +57,18 @@ CODES: Final[dict[str, str]] = {
     "R407": "two participants share an id",
     "R408": "a range of dates that ends before it starts (employment, or a dated row)",
     "R409": "a record dated outside the plan period where the plan requires a date in it",
+    "R410": "the credit shares of a record do not add up to 100%",
+    "R411": "a row of credit names a record that was not read",
+    "R412": "an amount in a currency with no exchange rate on its date",
+    "R413": "a participant with no plan, or a plan that is not in the run",
+    "R414": "a manager who is not a participant, or a cycle in the reporting tree",
     "E601": "a division by zero, such as attainment for a participant whose quota is zero",
     "E602": "a value grew beyond the limit on the size of numbers",
     "E603": "a participant's dated records overlap or leave days uncovered",
+    "E604": "a team pool that cannot be shared (its amount differs between members, or a "
+    "share is negative)",
+    "E605": "a manager override on a report whose plan lacks the measure",
+    "E606": "plans in one run that pay in different currencies",
 }
 
 
@@ -222,7 +231,8 @@ class RecordError(IncentiveError):
 
 @dataclass(frozen=True, slots=True)
 class EvaluationProblem:
-    """A checked plan that still cannot be evaluated for one participant."""
+    """A checked plan that still cannot be evaluated for one participant (participant id
+    empty: for the whole run)."""
 
     code: str
     participant_id: str
@@ -232,7 +242,8 @@ class EvaluationProblem:
     def render(self) -> str:
         """One line naming the participant, the problem and the plan line."""
         where = "" if self.span is None else f"{self.span.file}:{self.span.line}: "
-        return f"{where}error[{self.code}]: participant '{self.participant_id}': {self.message}"
+        who = f"participant '{self.participant_id}': " if self.participant_id else ""
+        return f"{where}error[{self.code}]: {who}{self.message}"
 
 
 class EvaluationError(IncentiveError):

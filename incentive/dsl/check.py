@@ -1267,6 +1267,29 @@ def _check_ties(ties: tuple[ast.TieKey, ...], report: _Report) -> None:
             )
 
 
+def _per_member(expr: ast.Expr, group: str, report: _Report, seen: set[str]) -> ast.Expr | None:
+    """The first part of ``expr`` that may differ between members of a group: a record
+    aggregate, a ranking, a participant field, or a measure made of them."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.GroupAggregate):
+            if node.group != group:
+                return node
+            continue  # the same for every member of the group
+        if isinstance(node, ast.Aggregate | ast.InTop | ast.Prorated | ast.DayWeighted):
+            return node
+        ref = report.references.get(node)
+        if ref is not None and ref.kind == "participant_field":
+            return node
+        if ref is not None and ref.kind == "measure" and ref.name not in seen:
+            seen.add(ref.name)
+            if _per_member(report.measures[ref.name].expr, group, report, seen) is not None:
+                return node
+        stack.extend(_children(node))
+    return None
+
+
 def check_rankings(plan: ast.Plan, report: _Report) -> None:
     """Rankings order numbers within a group; team values are for the whole period."""
     for ranking in report.rankings.values():
@@ -1299,6 +1322,17 @@ def check_rankings(plan: ast.Plan, report: _Report) -> None:
                     hint="compute it in a measure of the whole period",
                 )
     for component in plan.components:
+        if isinstance(component.body, ast.Pool):
+            found = _per_member(component.body.amount, component.body.group, report, set())
+            if found is not None:
+                report.error(
+                    "P204",
+                    f"a pool is computed once for the whole {component.body.group}; "
+                    f"'{_text_of(found)}' is a value of each member",
+                    found.span,
+                    hint=f"compute the pool from values of the whole {component.body.group}, "
+                    f"e.g. sum of revenue within {component.body.group}",
+                )
         if isinstance(component.body, ast.Pool) and component.modifiers:
             report.error(
                 "P204",

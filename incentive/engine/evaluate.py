@@ -514,6 +514,7 @@ def evaluate_plans(
     Every plan's measures come first, so that a manager's override on one plan can read
     the measures of the people below them on another.  Raises as `evaluate_inputs`.
     """
+    check_currencies([compiled.checked for compiled, _ in runs.values()])
     problems = [p for _, inputs in runs.values() for p in inputs.problems]
     if problems and not skip_invalid:
         raise RecordError(problems)
@@ -529,6 +530,19 @@ def evaluate_plans(
     if failures and not skip_invalid:
         raise EvaluationError(failures)
     return results
+
+
+def check_currencies(plans: Sequence[CheckedPlan]) -> None:
+    """Plans paid in one run pay in one currency (E606), so that their total means one
+    amount."""
+    if len({plan.currency for plan in plans}) <= 1:
+        return
+    each = ", ".join(f"{plan.filename} pays in {plan.currency}" for plan in plans)
+    message = (
+        f"the plans of this run pay in different currencies: {each}; "
+        "run the plans of each currency separately"
+    )
+    raise EvaluationError([EvaluationProblem("E606", "", message)])
 
 
 @dataclass
@@ -631,7 +645,7 @@ class _PlanRun:
             grand_total = money_total((r.total for r in results), checked.quantum)
         except NumberLimitError:
             message = "the total of all participants grows beyond the limit on the size of numbers"
-            raise EvaluationError([EvaluationProblem("E602", "(all)", message)]) from None
+            raise EvaluationError([EvaluationProblem("E602", "", message)]) from None
         return RunResult.model_construct(
             plan=info,
             participants=tuple(results),
@@ -736,10 +750,6 @@ def population_result(runs: Mapping[str, RunResult]) -> PopulationResult:
             known = merged.get(key)
             if known is None or _rank(item) < _rank(known):
                 merged[key] = item
-    currencies = {run.plan.currency for run in runs.values()}
-    if len(currencies) > 1:
-        message = "the plans pay in different currencies: " + ", ".join(sorted(currencies))
-        raise EvaluationError([EvaluationProblem("E606", "(all)", message)])
     quantum = min((run.plan.quantum for run in runs.values()), default=Decimal("0.01"))
     dispositions = tuple(merged.values())
     return PopulationResult.model_construct(

@@ -646,10 +646,11 @@ def _load_population(
         else:
             name = _raw(row.get(plan_field))
             if name not in plans:
+                names = ", ".join(sorted(plans))
                 reason = (
-                    "is missing: each participant needs a plan"
+                    f"is empty; each participant needs one of the plans: {names}"
                     if name == ""
-                    else "is not one of the plans: " + ", ".join(sorted(plans))
+                    else f"is not one of the plans: {names}"
                 )
                 problems.append(
                     RecordProblem("R413", source, number, plan_field, name or None, reason)
@@ -667,7 +668,12 @@ def _load_population(
         if bad_link is not None:
             problems.append(
                 RecordProblem(
-                    "R414", source, number, bad_link[0], bad_link[1], "is not a participant"
+                    "R414",
+                    source,
+                    number,
+                    bad_link[0],
+                    bad_link[1],
+                    "is not a participant in the participants file",
                 )
             )
             rejected_ids.add(pid)
@@ -941,6 +947,7 @@ def _credits(
         share_field = next(n for n, d in fields.items() if d.kind == "percent")
         flag_field = next((n for n, d in fields.items() if d.kind == "flag"), None)
         records = {record.id: record for record in by_kind[target]}
+        refused = {label for kind, label, _, _ in rejected if kind == target}
         grouped: dict[str, list[Record]] = {}
         dropped: set[str] = set()
         for row in rows:
@@ -952,7 +959,9 @@ def _credits(
                     row.row,
                     target_field,
                     record_id,
-                    f"is not the id of a '{target}' record that was read",
+                    f"names a {target} that was rejected (see {sources[target]})"
+                    if record_id in refused
+                    else f"is not a {target} in {sources[target]}",
                 )
                 problems.append(problem)
                 rejected.append((credit_kind, row.id, row.participant_id, problem.render()))

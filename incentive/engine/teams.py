@@ -288,13 +288,14 @@ class Population:
         members = self.group(env, node.group)
         steps = [amount(m) for m in members]
         for member, step in zip(members, steps, strict=True):
+            # The checker lets a pool read only values of the whole group; this guards it.
             if step.value != steps[0].value:
                 raise TeamFailure(
                     "E604",
-                    f"the pool of {node.group} '{self.group_of(env, node.group)}' is "
-                    f"{steps[0].value} for {members[0].participant_id} but {step.value} for "
-                    f"{member.participant_id}; a pool is computed from values of the whole "
-                    "group",
+                    f"{node.group} '{self.group_of(env, node.group)}': the pool comes out as "
+                    f"{_shown(steps[0].value)} for {members[0].participant_id} but "
+                    f"{_shown(step.value)} for {member.participant_id}; a pool is computed "
+                    "from values of the whole group",
                 )
         pool = rounded(steps[0].value)  # type: ignore[arg-type]  # checked: an amount
         weights: list[Exact] = []
@@ -303,8 +304,9 @@ class Population:
             if weight < 0:
                 raise TeamFailure(
                     "E604",
-                    f"the pool of {node.group} '{self.group_of(env, node.group)}' is shared "
-                    f"by {node.share}, which is negative for {member.participant_id}",
+                    f"{node.group} '{self.group_of(env, node.group)}': the pool cannot be "
+                    f"shared: '{node.share}' is {_shown(weight)} for {member.participant_id}, "
+                    "and a share cannot be negative",
                 )
             weights.append(weight)
         total: Exact = ZERO
@@ -391,6 +393,15 @@ class Population:
         return tr.OverrideStep(
             total, unit, node.measure, node.through, tuple(lines), tuple(levels), node.span.line
         )
+
+
+def _shown(value: Any) -> str:
+    """A value for a message: exact, with at most six decimals."""
+    if isinstance(value, Fraction):
+        value = Decimal(value.numerator) / Decimal(value.denominator)
+    if isinstance(value, Decimal):
+        return f"{value.quantize(Decimal('0.000001')).normalize():,f}"
+    return str(value)
 
 
 def _tie_text(key: ast.TieKey) -> tuple[str, str | None]:

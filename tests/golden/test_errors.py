@@ -2,13 +2,16 @@
 
 Plan cases are ``errors/<CODE>_<slug>.rules`` beside ``<CODE>_<slug>.expected.txt``; input
 cases are folders ``errors/<CODE>_<slug>/`` with plan.rules, participants.csv, one
-``<kind>s.csv`` per record kind and expected.txt.  Each case runs from its own folder with
-relative paths, so the file names in the messages do not depend on the machine.
+``<kind>s.csv`` per record kind and expected.txt; a case of several plans has one
+``<name>.rules`` per plan instead of plan.rules, and participants.csv a ``plan`` column.
+Each case runs from its own folder with relative paths, so the file names in the messages
+do not depend on the machine.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -68,21 +71,35 @@ def test_plan_error(case: Path, update_golden: bool, monkeypatch: pytest.MonkeyP
     check_golden(case.with_name(f"{case.stem}.expected.txt"), _render(shown, source), update_golden)
 
 
+def _input_run(case: Path) -> Callable[[], object]:
+    """The run of an input case, from its folder: one plan.rules with ``evaluate``, or
+    several ``.rules`` files (the ``plan`` column of participants.csv names each
+    participant's) with ``evaluate_population``; each record kind read from ``<kind>s.csv``."""
+    if (case / "plan.rules").exists():
+        plan = incentive.load_plan(Path("plan.rules"))
+        records = {kind: f"{kind}s.csv" for kind in plan.checked.record_kinds}
+        return lambda: incentive.evaluate(plan, "participants.csv", records)
+    plans = incentive.load_plans(".")
+    assert len(plans) > 1, f"{case.name} has neither plan.rules nor several .rules files"
+    kinds = sorted({kind for plan in plans.values() for kind in plan.checked.record_kinds})
+    records = {kind: f"{kind}s.csv" for kind in kinds}
+    return lambda: incentive.evaluate_population(plans, "participants.csv", records)
+
+
 @pytest.mark.parametrize("case", INPUT_CASES, ids=[path.name for path in INPUT_CASES])
 def test_input_error(case: Path, update_golden: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     code = _code(case)
     monkeypatch.chdir(case)
-    plan = incentive.load_plan(Path("plan.rules"))
-    records = {kind: f"{kind}s.csv" for kind in plan.checked.record_kinds}
+    run = _input_run(case)
     error: incentive.RecordError | incentive.EvaluationError
     if code.startswith("R"):
         with pytest.raises(incentive.RecordError) as record_error:
-            incentive.evaluate(plan, "participants.csv", records)
+            run()
         error = record_error.value
         first_code = error.problems[0].code
     else:
         with pytest.raises(incentive.EvaluationError) as evaluation_error:
-            incentive.evaluate(plan, "participants.csv", records)
+            run()
         error = evaluation_error.value
         first_code = error.problems[0].code
     assert first_code == code
