@@ -588,14 +588,20 @@ class _PlanRun:
             except (EvaluationFailure, NumberLimitError) as error:
                 self._fail(participant, error)
                 continue
-            self.evaluated.append(_Evaluated(participant, env, measures, own))
+            item = _Evaluated(participant, env, measures, own)
+            # Without team values, a participant's sub-periods follow at once, while their
+            # records are still at hand; otherwise after every level.
+            if compiled.levels == 0 and not self._windows(item):
+                continue
+            self.evaluated.append(item)
         self.population.members = [item.env for item in self.evaluated]
         for item in self.evaluated:
             person = item.participant
             self.directory.add(Member(person.id, person.name, self.name, item.env, person.links))
-        for level in range(1, compiled.levels + 1):
-            self.evaluated = [item for item in self.evaluated if self._level(item, level)]
-        self.evaluated = [item for item in self.evaluated if self._windows(item)]
+        if compiled.levels > 0:
+            for level in range(1, compiled.levels + 1):
+                self.evaluated = [item for item in self.evaluated if self._level(item, level)]
+            self.evaluated = [item for item in self.evaluated if self._windows(item)]
 
     def _level(self, item: _Evaluated, level: int) -> bool:
         try:
@@ -709,25 +715,26 @@ def _dispositions(
 ) -> tuple[RecordDisposition, ...]:
     out: list[RecordDisposition] = []
     paid = {result.participant_id for result in results} | set(unpaid)
+    counted = ledger.counted
     for kind, records in inputs.records.items():
-        credit_kind = kind in checked.credit_kinds
+        if kind in checked.credit_kinds:
+            # A row of credit is applied to its record; the record says what counted.
+            out += [RecordDisposition(kind, r.id, r.participant_id, "counted") for r in records]
+            continue
         for record in records:
             key = (kind, record.id)
             owner = record.participant_id
+            if key in counted:
+                out.append(RecordDisposition(kind, record.id, owner, "counted"))
+                continue
             shares = inputs.credits.get(key)
             credited = [owner] if shares is None else [s.participant_id for s in shares]
-            if credit_kind:
-                # A row of credit is applied to its record; the record says what counted.
-                out.append(RecordDisposition(kind, record.id, owner, "counted"))
-            elif key in ledger.counted:
-                out.append(RecordDisposition(kind, record.id, owner, "counted"))
-            elif any(p in unpaid for p in credited):
-                first = next(p for p in credited if p in unpaid)
-                reason = f"its participant was not paid: {unpaid[first]}"
+            failed = next((p for p in credited if p in unpaid), None)
+            if failed is not None:
+                reason = f"its participant was not paid: {unpaid[failed]}"
                 out.append(RecordDisposition(kind, record.id, owner, "rejected", reason))
             elif not any(p in paid for p in credited):
-                reason = _ELSEWHERE
-                out.append(RecordDisposition(kind, record.id, owner, "excluded", reason))
+                out.append(RecordDisposition(kind, record.id, owner, "excluded", _ELSEWHERE))
             else:
                 reason = ledger.reason(key) or f"no measure reads '{kind}' records"
                 out.append(RecordDisposition(kind, record.id, owner, "excluded", reason))
