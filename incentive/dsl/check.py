@@ -1198,7 +1198,10 @@ def _check_group(name: str, span: Span, report: _Report) -> None:
         if decl is None
         else f"'{name}' is {_a(FIELD_UNITS[decl.kind])}; a group is a text field",
         span,
-        hint=did_you_mean(name, report.participant_fields)
+        hint=did_you_mean(
+            name,
+            [n for n, d in report.participant_fields.items() if d.kind == "text" and n != name],
+        )
         or "group by a participant text field such as team, or by everyone",
     )
 
@@ -1282,6 +1285,8 @@ def _per_member(expr: ast.Expr, group: str, report: _Report, seen: set[str]) -> 
         ref = report.references.get(node)
         if ref is not None and ref.kind == "participant_field":
             return node
+        if ref is not None and ref.kind == "schedule" and report.employment is not None:
+            return node  # read over each member's own days employed
         if ref is not None and ref.kind == "measure" and ref.name not in seen:
             seen.add(ref.name)
             if _per_member(report.measures[ref.name].expr, group, report, seen) is not None:

@@ -48,6 +48,9 @@ def credit_records(
             if shares is None:
                 grouped[record.participant_id][kind].append(Credit(record, record.participant_id))
                 continue
+            if all(share.overlay for share in shares):
+                # Only overlays: the record still credits its own participant in full.
+                grouped[record.participant_id][kind].append(Credit(record, record.participant_id))
             for share in shares:
                 credit = Credit(record, share.participant_id, share.share, share)
                 grouped[share.participant_id][kind].append(credit)

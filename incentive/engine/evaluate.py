@@ -515,7 +515,8 @@ def evaluate_plans(
     the measures of the people below them on another.  Raises as `evaluate_inputs`.
     """
     check_currencies([compiled.checked for compiled, _ in runs.values()])
-    problems = [p for _, inputs in runs.values() for p in inputs.problems]
+    # A record every plan reading its kind rejected for the same reason is one problem.
+    problems = list(dict.fromkeys(p for _, inputs in runs.values() for p in inputs.problems))
     if problems and not skip_invalid:
         raise RecordError(problems)
     with paused_gc():

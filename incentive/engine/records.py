@@ -639,8 +639,23 @@ def _load_population(
     rejected_ids: set[str] = set()
     links = sorted({link for plan in plans.values() for link in plan.links})
     ids = {_raw(row.get(id_field)) for _, row in all_rows} - {""}
+    first_rows: dict[str, int] = {}
     for number, row in all_rows:
         pid = _raw(row.get(id_field))
+        if len(plans) > 1 and pid in first_rows:
+            # One person, one plan: within a plan its own reading says so (R407).
+            problems.append(
+                RecordProblem(
+                    "R407",
+                    source,
+                    number,
+                    id_field,
+                    pid,
+                    f"is already the id of the participant on row {first_rows[pid]}",
+                )
+            )
+            continue
+        first_rows.setdefault(pid, number)
         if len(plans) == 1:
             name = next(iter(plans))
         else:

@@ -285,7 +285,8 @@ class Population:
         rounded: Callable[[Exact], Decimal],
         quantum: Decimal,
     ) -> dict[str, tr.PoolStep]:
-        members = self.group(env, node.group)
+        # A member employed on no day of the period is paid nothing, so takes no share.
+        members = [m for m in self.group(env, node.group) if not _never_employed(m)]
         steps = [amount(m) for m in members]
         for member, step in zip(members, steps, strict=True):
             # The checker lets a pool read only values of the whole group; this guards it.
@@ -393,6 +394,10 @@ class Population:
         return tr.OverrideStep(
             total, unit, node.measure, node.through, tuple(lines), tuple(levels), node.span.line
         )
+
+
+def _never_employed(env: ParticipantEnv) -> bool:
+    return env.employment is not None and env.active is None
 
 
 def _shown(value: Any) -> str:

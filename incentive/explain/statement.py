@@ -231,8 +231,7 @@ class _Writer:
             return self.t.text(f"group_{step.function}").format(
                 label=self.label(step.name),
                 members=fmt.whole(Decimal(step.members)),
-                group=self.label(step.group),
-                value=self.group_name(step.group_value),
+                group=self.group_words(step.group, step.group_value),
             )
         if isinstance(step, tr.RankStep):
             if step.rank is None:
@@ -519,8 +518,11 @@ class _Writer:
             )
         return text
 
-    def group_name(self, value: str) -> str:
-        return value if value else self.t.text("group_everyone")
+    def group_words(self, group: str, value: str) -> str:
+        """'Team North', or everyone on the plan."""
+        if group == "everyone" and value == "" and group not in self.plan.labels:
+            return self.t.text("group_everyone")
+        return f"{self.label(group)} {value}"
 
     def tie_words(self, tie: tuple[str, str | None]) -> str:
         name, order = tie
@@ -532,8 +534,7 @@ class _Writer:
         values = {
             "label": self.label(step.ranking),
             "measure": self.label(step.measure),
-            "group": self.label(step.group),
-            "value": self.group_name(step.group_value),
+            "group": self.group_words(step.group, step.group_value),
             "members": fmt.whole(Decimal(step.members)),
             "ranked": fmt.whole(Decimal(step.ranked)),
             "own": self.value(step.own, step.unit_of_value),
@@ -570,8 +571,7 @@ class _Writer:
             indent,
             "pool",
             line=step.line,
-            group=self.label(step.group),
-            value=self.group_name(step.group_value),
+            group=self.group_words(step.group, step.group_value),
             members=fmt.whole(Decimal(step.members)),
             formula=self.formula(amount),
             amount=self.money(amount.value),
