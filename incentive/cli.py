@@ -7,6 +7,7 @@ Exit codes: 0 ok, 1 a problem in the user's plan or data (shown with its positio
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
@@ -64,14 +65,19 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
     def inputs(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("plan", help="a .rules file, or a folder with plan.rules and its data")
+        sub.add_argument(
+            "plan",
+            help="a .rules file; a folder with plan.rules and its data; or a folder of "
+            "several plans (ae.rules, manager.rules …) whose participants name their plan",
+        )
         sub.add_argument("--participants", help="participants file (CSV or JSON)")
         sub.add_argument(
             "--records",
-            action="append",
+            action="extend",
+            nargs="+",
             default=[],
             metavar="[KIND=]FILE",
-            help="records file (CSV or JSON); repeat once per record kind",
+            help="records files (CSV or JSON), one per record kind",
         )
         sub.add_argument(
             "--skip-invalid",
@@ -183,12 +189,20 @@ def _plan_files(argument: str) -> list[Path] | None:
 
 def _check(args: argparse.Namespace) -> int:
     files = _plan_files(args.plan)
-    if files is not None and args.format == "text":
-        worst = EXIT_OK
-        for file in files:
+    if files is None:
+        return _check_one(_plan_path(args.plan), args)
+    if args.format == "text":
+        return max(_check_one(file, args) for file in files)
+    # JSON: one report per plan, by plan name.
+    reports: dict[str, Any] = {}
+    worst = EXIT_OK
+    for file in files:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
             worst = max(worst, _check_one(file, args))
-        return worst
-    return _check_one(_plan_path(args.plan), args)
+        reports[file.stem] = json.loads(out.getvalue())
+    print(json.dumps({"plans": reports, "ok": worst == EXIT_OK}, ensure_ascii=False, indent=2))
+    return worst
 
 
 def _check_one(path: Path, args: argparse.Namespace) -> int:
@@ -335,8 +349,13 @@ def _run_population(args: argparse.Namespace, files: list[Path]) -> int:
             "total": str(result.total),
             "records": result.records.model_dump(),
             "rejected": list(result.rejected),
+            "unpaid": list(result.unpaid),
         }
+        if args.explain:
+            chosen = _participant(result, args.explain)
+            report["explanation"] = api.explain(chosen, lang=args.lang)
         print(json.dumps(report, ensure_ascii=False, indent=2))
+        return EXIT_OK
     elif args.format == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
@@ -374,7 +393,14 @@ def _run(args: argparse.Namespace) -> int:
         return _run_population(args, files)
     _, result = _evaluate(args)
     if args.format == "json":
-        print(json.dumps(_result_json(result), ensure_ascii=False, indent=2))
+        report = _result_json(result)
+        if args.explain:
+            # One JSON document: the statement goes inside it.
+            chosen = _participant(result, args.explain)
+            report["explanation"] = api.explain(chosen, lang=args.lang)
+            print(json.dumps(report, ensure_ascii=False, indent=2))
+            return EXIT_OK
+        print(json.dumps(report, ensure_ascii=False, indent=2))
     elif args.format == "csv":
         print(_result_csv(result), end="")
     else:
@@ -389,6 +415,9 @@ def _participant(result: RunResult | PopulationResult, participant_id: str) -> A
     try:
         return result.participant(participant_id)
     except KeyError:
+        for line in result.unpaid:
+            if f"participant '{participant_id}'" in line:
+                raise _Refused(f"'{participant_id}' was not paid: {line}") from None
         people = (
             result.participants
             if isinstance(result, RunResult)
@@ -524,6 +553,7 @@ def _result_json(result: RunResult) -> dict[str, Any]:
         ],
         "records": result.records.model_dump(),
         "rejected": list(result.rejected),
+        "unpaid": list(result.unpaid),
     }
 
 

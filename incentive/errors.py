@@ -65,9 +65,10 @@ CODES: Final[dict[str, str]] = {
     "E601": "a division by zero, such as attainment for a participant whose quota is zero",
     "E602": "a value grew beyond the limit on the size of numbers",
     "E603": "a participant's dated records overlap or leave days uncovered",
-    "E604": "a team pool that cannot be shared (its amount differs between members, or a "
-    "share is negative)",
-    "E605": "a manager override on a report whose plan lacks the measure",
+    "E604": "a team value that cannot be worked out (a member could not be evaluated, or a "
+    "pool's share is negative)",
+    "E605": "a manager override on a report who could not be evaluated, or whose plan "
+    "lacks the measure",
     "E606": "plans in one run that pay in different currencies",
 }
 

@@ -534,18 +534,21 @@ def _check_conversion(decl: ast.FieldDecl, kind: ast.RecordKind, report: _Report
             hint="declare it as money",
         )
     elif currency not in fields or fields[currency].kind != "text":
+        texts = [n for n, d in fields.items() if d.kind == "text" and n != currency]
         report.error(
             "P203",
             f"'{currency}' is not a text field of '{kind.name}' records holding a currency",
             decl.span,
-            hint=did_you_mean(currency, fields) or f"declare it: {currency} text",
+            hint=did_you_mean(currency, texts) or f"declare it: {currency} text",
         )
     elif day not in fields or fields[day].kind != "date":
+        dates = [n for n, d in fields.items() if d.kind == "date" and n != day]
         report.error(
             "P203",
             f"'{day}' is not a date field of '{kind.name}' records",
             decl.span,
-            hint=did_you_mean(day, fields) or f"declare it: {day} date",
+            hint=did_you_mean(day, dates)
+            or (f"did you mean '{dates[0]}'?" if len(dates) == 1 else f"declare it: {day} date"),
         )
     elif not report.plan.exchange:
         report.error(
@@ -585,12 +588,14 @@ def _check_exchange(plan: ast.Plan, report: _Report) -> None:
                     if code in seen
                     else "is not an ISO 4217 currency code"
                 )
-                report.error(
-                    "P207",
-                    f"'{code}' {reason}",
-                    row.span,
-                    hint=did_you_mean(code.upper(), ISO_4217) or "write e.g. USD 7.1450",
+                hint = (
+                    "amounts in the plan's currency need no rate"
+                    if code == report.currency
+                    else "give each currency once in a row"
+                    if code in seen
+                    else did_you_mean(code.upper(), ISO_4217) or "write e.g. USD 7.1450"
                 )
+                report.error("P207", f"'{code}' {reason}", row.span, hint=hint)
                 continue
             seen.add(code)
             if rate <= 0:
@@ -1277,9 +1282,10 @@ def _per_member(expr: ast.Expr, group: str, report: _Report, seen: set[str]) -> 
     while stack:
         node = stack.pop()
         if isinstance(node, ast.GroupAggregate):
-            if node.group != group:
+            whole = node.group == "everyone" and "everyone" not in report.participant_fields
+            if node.group != group and not whole:
                 return node
-            continue  # the same for every member of the group
+            continue  # the same for every member of the group (or of the whole plan)
         if isinstance(node, ast.Aggregate | ast.InTop | ast.Prorated | ast.DayWeighted):
             return node
         ref = report.references.get(node)
@@ -1332,7 +1338,7 @@ def check_rankings(plan: ast.Plan, report: _Report) -> None:
             if found is not None:
                 report.error(
                     "P204",
-                    f"a pool is computed once for the whole {component.body.group}; "
+                    f"a pool is computed once for each {component.body.group}; "
                     f"'{_text_of(found)}' is a value of each member",
                     found.span,
                     hint=f"compute the pool from values of the whole {component.body.group}, "

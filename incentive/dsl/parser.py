@@ -121,7 +121,8 @@ _KEYWORDS: Final = (
     "marginal", "retroactive", "scorecard", "measure", "component", "participant",
     "currency", "period", "rounding", "minimum", "maximum", "average", "distinct",
     "schedule", "weights", "employment", "prorated", "quarter", "segment", "weighted",
-    "month", "week", "year",
+    "month", "week", "year", "ranking", "exchange", "highest", "lowest", "earliest",
+    "latest", "override", "equally", "converted",
 )  # fmt: skip
 
 _MODIFIERS: Final = {
@@ -239,7 +240,8 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, filename: str) -> Di
         else:
             hint = (
                 "start each statement with plan, currency, period, rounding, employment, "
-                "participant fields, KIND fields, schedule, weights, measure or component"
+                "participant fields, KIND fields, schedule, weights, exchange rates, ranking, "
+                "measure or component"
             )
         return Diagnostic(
             "P101",
@@ -256,7 +258,9 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, filename: str) -> Di
     elif token.type == "NUMBER" and re.search(r"\d,$", _text_before(source, line, column)):
         hint = "write numbers without thousands separators (10000 or 10_000)"
     elif token.type == "NUMBER" and "PERCENT" in expected and "NUMBER" not in expected:
-        hint = f"scorecard weights are percentages: write {token}%"
+        before = _text_before(source, line, column).rstrip()
+        what = "an override's rates" if before.endswith("pays") else "scorecard weights"
+        hint = f"{what} are percentages: write {token}%"
     return Diagnostic(
         "P101", "error", f"unexpected {found}; expected {_expected(expected)}", span, hint=hint
     )

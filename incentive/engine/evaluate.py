@@ -571,9 +571,12 @@ class _PlanRun:
         self.unpaid: dict[str, str] = {}
         self.evaluated: list[_Evaluated] = []
 
-    def _fail(self, participant: Participant, error: Exception) -> None:
+    def _fail(self, participant: Participant, error: Exception, *, measuring: bool = True) -> None:
         self.problems.append(_problem(participant.id, error))
         self.unpaid[participant.id] = self.problems[-1].render()
+        if measuring:
+            # Without all their values, the team values over them cannot be worked out.
+            self.directory.failed[participant.id] = self.problems[-1]
 
     def measures(self) -> None:
         """Phase 1: aggregates and measures for the whole population, level by level (a
@@ -583,6 +586,9 @@ class _PlanRun:
         for participant in self.inputs.participants:
             env = _period_env(checked, participant, credits.get(participant.id, {}))
             env.population = self.population
+            self.population.members.append(env)
+            member = Member(participant.id, participant.name, self.name, env, participant.links)
+            self.directory.add(member)
             own = _Ledger()
             try:
                 measures = _measures(compiled, env, own, None, level=0)
@@ -595,10 +601,6 @@ class _PlanRun:
             if compiled.levels == 0 and not self._windows(item):
                 continue
             self.evaluated.append(item)
-        self.population.members = [item.env for item in self.evaluated]
-        for item in self.evaluated:
-            person = item.participant
-            self.directory.add(Member(person.id, person.name, self.name, item.env, person.links))
         if compiled.levels > 0:
             for level in range(1, compiled.levels + 1):
                 self.evaluated = [item for item in self.evaluated if self._level(item, level)]
@@ -627,6 +629,10 @@ class _PlanRun:
         info = plan_info(checked)
         ledger = _Ledger()
         results: list[ParticipantResult] = []
+        refused: dict[str, list[tuple[str, str, str]]] = {}
+        for kind, record_id, participant_id, reason in self.inputs.rejected_records:
+            if participant_id is not None:
+                refused.setdefault(participant_id, []).append((kind, record_id, reason))
         for item in self.evaluated:
             participant, env, measures, parts = (
                 item.participant,
@@ -643,10 +649,13 @@ class _PlanRun:
                 )
                 total = money_total((c.amount for c in components), checked.quantum)
             except (EvaluationFailure, NumberLimitError) as error:
-                self._fail(participant, error)
+                self._fail(participant, error, measuring=False)
                 continue
             ledger.merge(item.ledger)
-            results.append(_result(participant, env, measures, components, total, info, checked))
+            rejected = tuple(refused.get(participant.id, ()))
+            results.append(
+                _result(participant, env, measures, components, total, info, checked, rejected)
+            )
         dispositions = _dispositions(self.inputs, ledger, self.unpaid, checked, results)
         try:
             grand_total = money_total((r.total for r in results), checked.quantum)
@@ -672,6 +681,7 @@ def _result(
     total: Decimal,
     info: PlanInfo,
     checked: CheckedPlan,
+    rejected: tuple[tuple[str, str, str], ...] = (),
 ) -> ParticipantResult:
     lines = tuple(
         ComponentResult(
@@ -703,6 +713,7 @@ def _result(
             else (0 if employed is None else calendar.days_between(*employed)),
             period_days if checked.employment is not None else None,
             _raw_employment(checked, participant),
+            rejected,
         ),
     )
 

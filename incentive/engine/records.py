@@ -817,6 +817,9 @@ def _load(
     by_kind: dict[str, tuple[Record, ...]] = {}
     sources: dict[str, str] = {}
     credit_rows: dict[str, list[Record]] = {}
+    #: rows of credit rejected above, by the id of the record they credit: its credit is
+    #: then incomplete
+    lost: dict[str, list[str]] = {}
     period = (plan.period_start, plan.period_end)
     for kind_name, kind in plan.record_kinds.items():
         kept: dict[str, Record] = {}
@@ -885,6 +888,9 @@ def _load(
             if problem is not None:
                 problems.append(problem)
                 rejected.append((kind_name, record_id, owner, problem.render()))
+                if kind_name in plan.credit_kinds:
+                    target = values[next(n for n, d in kind.fields.items() if d.kind == "credit")]
+                    lost.setdefault(target, []).append(owner)
                 continue
             kept[record_id] = Record(
                 kind_name, record_id, owner, values, source_name, number, conversions
@@ -892,7 +898,7 @@ def _load(
         by_kind[kind_name] = tuple(kept.values())
         if kind_name in plan.credit_kinds:
             credit_rows[kind_name] = list(kept.values())
-    credits = _credits(plan, by_kind, credit_rows, sources, problems, rejected)
+    credits = _credits(plan, by_kind, credit_rows, sources, problems, rejected, lost)
     return Inputs(tuple(people.values()), by_kind, tuple(problems), tuple(rejected), credits)
 
 
@@ -949,6 +955,7 @@ def _credits(
     sources: Mapping[str, str],
     problems: list[RecordProblem],
     rejected: list[tuple[str, str, str | None, str]],
+    lost: Mapping[str, list[str]],
 ) -> dict[tuple[str, str], tuple[CreditShare, ...]]:
     """Rows of credit, checked: each names a record that was read, and the shares of a
     record's rows that are not overlays add up to exactly 100%.  A record whose shares
@@ -983,26 +990,37 @@ def _credits(
                 dropped.add(row.id)
                 continue
             grouped.setdefault(record_id, []).append(row)
-        bad: set[str] = set()
+        # A record whose every row of credit was rejected is not credited to its owner
+        # instead: the rows said it was to be shared.
+        bad: dict[str, str] = {
+            record_id: f"its rows of credit (for {', '.join(owners)}) were rejected"
+            for record_id, owners in lost.items()
+            if record_id in records and record_id not in grouped
+        }
         for record_id, group in grouped.items():
             split = [r for r in group if not (flag_field and r.values[flag_field])]
             total = sum((r.values[share_field] for r in split), Decimal(0))
             if split and total != 1:
                 shown = f"{total * 100:f}".rstrip("0").rstrip(".") + "%"
-                for row in split:
-                    problem = RecordProblem(
-                        "R410",
-                        row.source,
-                        row.row,
-                        share_field,
-                        str(row.values[share_field] * 100).rstrip("0").rstrip(".") + "%",
-                        f"is one of the shares of {target} {record_id}, which add up to "
-                        f"{shown}, not 100%",
+                missing = lost.get(record_id)
+                why = (
+                    f"add up to {shown} without the rows of credit rejected above "
+                    f"(for {', '.join(missing)})"
+                    if missing
+                    else f"add up to {shown}, not 100%"
+                )
+                for row in group:
+                    share = str(row.values[share_field] * 100).rstrip("0").rstrip(".") + "%"
+                    reason = (
+                        f"is an overlay on {target} {record_id}, which is rejected"
+                        if row not in split
+                        else f"is one of the shares of {target} {record_id}, which {why}"
                     )
+                    problem = RecordProblem("R410", row.source, row.row, share_field, share, reason)
                     problems.append(problem)
                     rejected.append((credit_kind, row.id, row.participant_id, problem.render()))
                     dropped.add(row.id)
-                bad.add(record_id)
+                bad[record_id] = "its credit shares do not add up to 100%"
                 continue
             out[(target, record_id)] = tuple(
                 CreditShare(
@@ -1023,7 +1041,7 @@ def _credits(
                     record.row,
                     None,
                     None,
-                    f"{target} {record_id} is rejected: its credit shares do not add up to 100%",
+                    f"{target} {record_id} is rejected: {bad[record_id]}",
                 )
                 problems.append(problem)
                 rejected.append((target, record_id, record.participant_id, problem.render()))

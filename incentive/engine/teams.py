@@ -18,6 +18,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Final
 
 from incentive.engine import trace as tr
+from incentive.errors import EvaluationProblem
 from incentive.money import ZERO, Exact, add, div, mul, to_fraction
 
 if TYPE_CHECKING:
@@ -53,6 +54,8 @@ class Directory:
     """Every participant of a run, across plans, for the reporting tree."""
 
     members: dict[str, Member] = field(default_factory=dict)
+    #: participants whose own values could not all be worked out, with the problem
+    failed: dict[str, EvaluationProblem] = field(default_factory=dict)
     _children: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     def add(self, member: Member) -> None:
@@ -147,7 +150,17 @@ class Population:
             for member in self.members:
                 groups.setdefault(self.group_of(member, group), []).append(member)
             self._groups[group] = groups
-        return groups.get(self.group_of(env, group), [env])
+        members = groups.get(self.group_of(env, group), [env])
+        for member in members:
+            problem = self.directory.failed.get(member.participant_id)
+            if problem is not None:
+                raise TeamFailure(
+                    "E604",
+                    f"{group} '{self.group_of(env, group)}': {member.participant_id} could "
+                    f"not be evaluated ({problem.code}: {problem.message}), so the values "
+                    f"of their {group} cannot be worked out",
+                )
+        return members
 
     # ---- sum of revenue within team -------------------------------------------------
     def aggregate(self, node: ast.GroupAggregate, env: ParticipantEnv, unit: Any) -> tr.Step:
@@ -249,15 +262,22 @@ class Population:
         other: int,
     ) -> tuple[tr.Neighbour, tuple[str, str | None] | None]:
         member, rank, parts = ranked[other]
-        mine = ranked[own][2]
+        me, _, mine = ranked[own]
         decided = None
+        values: tuple[Any, Any] | None = None
         if parts[0] == mine[0] and parts != mine:
             index = next(i for i in range(1, len(parts)) if parts[i] != mine[i])
-            decided = _tie_text(ranking.ties[index - 1])
+            key = ranking.ties[index - 1]
+            decided = _tie_text(key)
+            if key.order is not None:  # an id is shown only on a public ranking
+                values = (member_value(member, key.name), member_value(me, key.name))
         neighbour = tr.Neighbour(
             rank,
             member_value(member, ranking.measure),
             member.participant_id if ranking.public else None,
+            None if values is None else values[0],
+            None if values is None else values[1],
+            None if decided is None else member_unit(me, decided[0], self.field_units),
         )
         return neighbour, decided
 
@@ -369,6 +389,14 @@ class Population:
             levels.append((level.level, level.rate_text, len(below)))
             for participant_id in below:
                 member = self.directory.members[participant_id]
+                problem = self.directory.failed.get(participant_id)
+                if problem is not None:
+                    raise TeamFailure(
+                        "E605",
+                        f"{participant_id} reports to {env.participant_id} (level "
+                        f"{level.level}) but could not be evaluated ({problem.code}: "
+                        f"{problem.message})",
+                    )
                 step = member.env.measures.get(node.measure)
                 if step is None:
                     raise TeamFailure(

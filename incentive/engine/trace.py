@@ -325,6 +325,10 @@ class Neighbour:
     rank: int
     value: Value
     participant_id: str | None
+    #: when a tie rule placed them: their value and the participant's under that rule
+    tie_value: Value | None = None
+    own_tie_value: Value | None = None
+    tie_unit: Unit | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -472,3 +476,6 @@ class ParticipantTrace:
     period_days: int | None = None
     #: the first and last day employed (None: still employed), when an employment line says
     employment: tuple[dt.date, dt.date | None] | None = None
+    #: records naming the participant that were rejected before evaluation, with why:
+    #: (kind, record id, reason)
+    rejected: tuple[tuple[str, str, str], ...] = ()

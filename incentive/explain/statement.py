@@ -11,13 +11,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import operator
 import re
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from fractions import Fraction
 from importlib import resources
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -213,7 +214,8 @@ class _Writer:
             )
         if isinstance(step, tr.CompareStep):
             symbol = {"=": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}[step.op]
-            return f"{self.formula(step.left)} {symbol} {self.formula(step.right)}"
+            with self.telling(step):
+                return f"{self.formula(step.left)} {symbol} {self.formula(step.right)}"
         if isinstance(step, tr.InPeriodStep):
             return self.t.text("in_period").format(operand=self.formula(step.operand))
         if isinstance(step, tr.InListStep):
@@ -243,6 +245,29 @@ class _Writer:
             )
         # Steps explained in their own lines appear in a formula by their value.
         return self.step_value(step)
+
+    @contextlib.contextmanager
+    def telling(self, step: tr.CompareStep) -> Iterator[None]:
+        """Show a comparison's percentages with the places that tell its sides apart:
+        89.99999967% is not shown as 90.000000% beside "≥ 90% does not hold"."""
+        left, right = step.left, step.right
+        places = self.ratio_places
+        numbers = (Decimal, Fraction)
+        if (
+            isinstance(left.value, numbers)
+            and isinstance(right.value, numbers)
+            and "ratio" in (left.unit, right.unit)
+        ):
+            test = _TESTS[step.op]
+            while places < 12 and test(
+                fmt.shown(left.value, left.unit, places), fmt.shown(right.value, right.unit, places)
+            ) != bool(step.value):
+                places += 1
+        saved, self.ratio_places = self.ratio_places, max(places, self.ratio_places)
+        try:
+            yield
+        finally:
+            self.ratio_places = saved
 
     @contextlib.contextmanager
     def precise(self, step: tr.Step) -> Iterator[None]:
@@ -320,11 +345,13 @@ class _Writer:
             ids = sorted(step.counted_ids, key=_natural)
             self.say(indent + 1, "counted_ids", ids=self.t.text("id_separator").join(ids))
         credited = sorted(step.credited, key=lambda c: _natural(c.record_id))
+        if credited:
+            self.say(indent + 1, "credited_header")
         for item in credited[:MAX_LISTED]:
-            self.raw(indent + 1, self.credited(item))
+            self.raw(indent + 2, self.credited(item))
         if len(credited) > MAX_LISTED:
             self.say(
-                indent + 1, "credited_more", count=fmt.whole(Decimal(len(credited) - MAX_LISTED))
+                indent + 2, "credited_more", count=fmt.whole(Decimal(len(credited) - MAX_LISTED))
             )
         if not step.excluded:
             return
@@ -522,6 +549,8 @@ class _Writer:
         """'Team North', or everyone on the plan."""
         if group == "everyone" and value == "" and group not in self.plan.labels:
             return self.t.text("group_everyone")
+        if value == "":
+            return self.t.text("group_empty").format(label=self.label(group))
         return f"{self.label(group)} {value}"
 
     def tie_words(self, tie: tuple[str, str | None]) -> str:
@@ -561,6 +590,12 @@ class _Writer:
             )
             if tie is not None:
                 text += self.t.text("rank_tie").format(rule=self.tie_words(tie))
+                if neighbour.tie_value is not None and neighbour.own_tie_value is not None:
+                    unit = neighbour.tie_unit or "number"
+                    text += self.t.text("rank_tie_values").format(
+                        theirs=self.value(neighbour.tie_value, unit),
+                        yours=self.value(neighbour.own_tie_value, unit),
+                    )
             elif neighbour.rank == step.rank:
                 text += self.t.text("rank_shared")
             self.raw(indent + 1, text)
@@ -931,6 +966,18 @@ class _Writer:
         for number, component in enumerate(result.trace.components, 1):
             self.raw(0, "")
             self.component(number, component)
+        if trace.rejected:
+            # Records that name this participant but were refused: nothing disappears.
+            self.raw(0, "")
+            self.say(0, "rejected_records")
+            for kind, record_id, reason in trace.rejected:
+                self.say(
+                    1,
+                    "rejected_record",
+                    kind=self.label(f"records:{kind}"),
+                    id=record_id,
+                    reason=reason,
+                )
         self.raw(0, "")
         terms = " + ".join(self.money(c.amount) for c in result.components)
         if len(result.components) > 1:
@@ -992,6 +1039,16 @@ def _name_of(step: tr.Step) -> str | None:
     if isinstance(step, tr.FieldStep | tr.MeasureStep):
         return step.name
     return None
+
+
+_TESTS: Final[dict[str, Callable[[Fraction, Fraction], bool]]] = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 
 def _ranks(step: tr.Step) -> Iterator[tr.RankStep]:

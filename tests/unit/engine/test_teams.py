@@ -712,7 +712,7 @@ MISTAKES = (
             "component p = pool of revenue * 1% within team shared equally",
             "P204",
             "revenue",
-            "a pool is computed once for the whole team; 'revenue' is a value of each member",
+            "a pool is computed once for each team; 'revenue' is a value of each member",
             id="pool-of-a-member-value",
         ),
         pytest.param(
