@@ -16,7 +16,7 @@ from incentive.dsl.check import CheckedPlan, check_plan
 from incentive.dsl.parser import decode_plan, parse_plan
 from incentive.engine.compile import CompiledPlan, compile_plan
 from incentive.engine.evaluate import (
-    check_currencies,
+    check_plans_agree,
     evaluate_inputs,
     evaluate_plans,
     population_result,
@@ -161,10 +161,14 @@ def evaluate_population(
     Raises:
         RecordError: a participant with no plan or an unknown one (R413), a manager who
             is not a participant or a cycle of managers (R414), and every `evaluate` error.
-        EvaluationError: as `evaluate`; E606 when the plans pay in different currencies.
+        EvaluationError: as `evaluate`; E606 when the plans pay in different currencies,
+            cover different periods, or do not all read the rows that credit a record.
+        ValueError: no plans.
     """
+    if not plans:
+        raise ValueError("evaluate_population needs at least one plan")
     checked = {name: plan.checked for name, plan in plans.items()}
-    check_currencies(list(checked.values()))
+    check_plans_agree(list(checked.values()))
     inputs = load_population(checked, participants, records, plan_field=plan_field)
     runs = evaluate_plans(
         {name: (plans[name], inputs[name]) for name in plans}, skip_invalid=skip_invalid

@@ -69,7 +69,8 @@ CODES: Final[dict[str, str]] = {
     "pool's share is negative)",
     "E605": "a manager override on a report who could not be evaluated, or whose plan "
     "lacks the measure",
-    "E606": "plans in one run that pay in different currencies",
+    "E606": "plans in one run that do not agree: currency, period, or the rows that credit "
+    "a record",
 }
 
 

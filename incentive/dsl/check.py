@@ -112,6 +112,8 @@ class CheckedPlan:
     credit_kinds: Mapping[str, str] = field(default_factory=dict)
     #: participant fields that link to another participant (a reporting tree)
     links: tuple[str, ...] = ()
+    #: participant text fields that group participants (teams): a row must fill them
+    group_fields: frozenset[str] = frozenset()
 
     @property
     def source(self) -> str:
@@ -1265,6 +1267,13 @@ def _check_ties(ties: tuple[ast.TieKey, ...], report: _Report) -> None:
                 f"say which '{key.name}' wins a tie",
                 key.span,
                 hint=f"e.g. {key.name} highest first, or {key.name} earliest first for dates",
+            )
+        elif unit not in ("unknown", "date", *_NUMERIC):
+            report.error(
+                "P204",
+                f"'{key.order} first' orders numbers or dates; '{key.name}' is {_a(unit)}",
+                key.span,
+                hint="break ties by a measure, a numeric or date field, or id",
             )
         elif unit != "unknown" and (unit == "date") != (_ORDER_UNITS[key.order] == "date"):
             report.error(
@@ -2744,7 +2753,22 @@ def check_plan(plan: ast.Plan) -> CheckedPlan:
         links=tuple(
             name for name, decl in report.participant_fields.items() if decl.kind == "participant"
         ),
+        group_fields=frozenset(
+            name
+            for name in _groups(plan, report)
+            if name in report.participant_fields and report.participant_fields[name].kind == "text"
+        ),
     )
+
+
+def _groups(plan: ast.Plan, report: _Report) -> set[str]:
+    """The participant fields a plan groups participants by."""
+    names = {ranking.group for ranking in report.rankings.values()}
+    for root in _roots(plan):
+        for node in walk(root):
+            if isinstance(node, ast.GroupAggregate | ast.Pool):
+                names.add(node.group)
+    return names
 
 
 def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

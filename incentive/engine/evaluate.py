@@ -514,7 +514,7 @@ def evaluate_plans(
     Every plan's measures come first, so that a manager's override on one plan can read
     the measures of the people below them on another.  Raises as `evaluate_inputs`.
     """
-    check_currencies([compiled.checked for compiled, _ in runs.values()])
+    check_plans_agree([compiled.checked for compiled, _ in runs.values()])
     # A record every plan reading its kind rejected for the same reason is one problem.
     problems = list(dict.fromkeys(p for _, inputs in runs.values() for p in inputs.problems))
     if problems and not skip_invalid:
@@ -533,17 +533,32 @@ def evaluate_plans(
     return results
 
 
-def check_currencies(plans: Sequence[CheckedPlan]) -> None:
-    """Plans paid in one run pay in one currency (E606), so that their total means one
-    amount."""
-    if len({plan.currency for plan in plans}) <= 1:
-        return
-    each = ", ".join(f"{plan.filename} pays in {plan.currency}" for plan in plans)
-    message = (
-        f"the plans of this run pay in different currencies: {each}; "
-        "run the plans of each currency separately"
-    )
-    raise EvaluationError([EvaluationProblem("E606", "", message)])
+def check_plans_agree(plans: Sequence[CheckedPlan]) -> None:
+    """Plans paid in one run pay in one currency, for one period, and read the same rows
+    of credit for a kind of record they share (E606): otherwise one total, or one deal,
+    would mean different things to different plans."""
+    problems: list[str] = []
+    if len({plan.currency for plan in plans}) > 1:
+        each = ", ".join(f"{plan.filename} pays in {plan.currency}" for plan in plans)
+        problems.append(f"the plans of this run pay in different currencies: {each}")
+    periods = {(plan.period_start, plan.period_end) for plan in plans}
+    if len(periods) > 1:
+        each = ", ".join(
+            f"{plan.filename} {plan.period_start.isoformat()} to {plan.period_end.isoformat()}"
+            for plan in plans
+        )
+        problems.append(f"the plans of this run cover different periods: {each}")
+    credited = {target: kind for plan in plans for kind, target in plan.credit_kinds.items()}
+    for plan in plans:
+        for target, kind in credited.items():
+            if target in plan.record_kinds and plan.credit_kinds.get(kind) != target:
+                problems.append(
+                    f"{plan.filename} reads '{target}' records but not the '{kind}' rows "
+                    f"that credit them; declare '{kind} fields' in it as in the other plans"
+                )
+    if problems:
+        hint = "; run plans that differ separately"
+        raise EvaluationError([EvaluationProblem("E606", "", p + hint) for p in problems])
 
 
 @dataclass

@@ -26,7 +26,16 @@ from incentive.dsl import ast
 from incentive.dsl.check import CheckedPlan, RecordKindInfo
 from incentive.engine.runtime import paused_gc
 from incentive.errors import RecordError, RecordProblem
-from incentive.money import MAX_DIGITS, MAX_EXPONENT, mul, parse_decimal, percent_value
+from incentive.money import (
+    MAX_DIGITS,
+    MAX_EXPONENT,
+    Exact,
+    NumberLimitError,
+    add,
+    mul,
+    parse_decimal,
+    percent_value,
+)
 
 RowSource = str | Path | Sequence[Mapping[str, Any]]
 
@@ -355,10 +364,14 @@ def participant_model(plan: CheckedPlan) -> RowModel:
     if plan.participant_id_field == "id":
         fields.append(("id", _required_text, True))
     fields.append(("name", _as_text, False))
-    fields += [
-        (d.name, _link if d.kind == "participant" else _parser(d), d.kind != "participant")
-        for d in plan.participant_fields.values()
-    ]
+    for d in plan.participant_fields.values():
+        if d.kind == "participant":
+            fields.append((d.name, _link, False))
+        elif d.name in plan.group_fields:
+            # Everyone the plan groups by a team must have one: an empty team is no team.
+            fields.append((d.name, _required_text, True))
+        else:
+            fields.append((d.name, _parser(d), True))
     return _model("Participant", fields)
 
 
@@ -695,22 +708,28 @@ def _load_population(
             continue
         assigned[name].append((number, row))
     for link in links:
+        in_cycle: dict[str, str] = {}
         for cycle in _cycles(all_rows, id_field, link, rejected_ids):
-            path = " → ".join([*cycle, cycle[0]])
-            for number, row in all_rows:
-                pid = _raw(row.get(id_field))
-                if pid in cycle:
-                    problems.append(
-                        RecordProblem(
-                            "R414",
-                            source,
-                            number,
-                            link,
-                            _raw(row.get(link)),
-                            f"makes a cycle in the reporting tree: {path}",
-                        )
+            shown = cycle if len(cycle) <= 10 else [*cycle[:10], "…"]
+            path = " → ".join([*shown, cycle[0]])
+            if len(cycle) > 10:
+                path += f" ({len(cycle)} people)"
+            in_cycle.update(dict.fromkeys(cycle, path))
+        for number, row in all_rows:
+            pid = _raw(row.get(id_field))
+            path = in_cycle.get(pid, "")
+            if path:
+                problems.append(
+                    RecordProblem(
+                        "R414",
+                        source,
+                        number,
+                        link,
+                        _raw(row.get(link)),
+                        f"makes a cycle in the reporting tree: {path}",
                     )
-                    rejected_ids.add(pid)
+                )
+                rejected_ids.add(pid)
     for name in plans:
         assigned[name] = [
             (n, row) for n, row in assigned[name] if _raw(row.get(id_field)) not in rejected_ids
@@ -720,6 +739,22 @@ def _load_population(
     for name, plan in plans.items():
         given = {kind: records[kind] for kind in plan.record_kinds}
         out[name] = _load(plan, source, assigned[name], given, known, rejected_ids, links)
+    # A record one plan rejected is rejected for all: no plan pays on what another refused.
+    refused = {
+        (kind, label) for inputs in out.values() for kind, label, _, _ in inputs.rejected_records
+    }
+    if refused and len(out) > 1:
+        for name, inputs in out.items():
+            out[name] = Inputs(
+                inputs.participants,
+                {
+                    kind: tuple(r for r in rows if (kind, r.id) not in refused)
+                    for kind, rows in inputs.records.items()
+                },
+                inputs.problems,
+                inputs.rejected_records,
+                {key: shares for key, shares in inputs.credits.items() if key not in refused},
+            )
     if problems:
         first = next(iter(out))
         inputs = out[first]
@@ -902,6 +937,14 @@ def _load(
     return Inputs(tuple(people.values()), by_kind, tuple(problems), tuple(rejected), credits)
 
 
+def _percent_text(share: Exact) -> str:
+    """A share as a percentage, as a finance team writes it: 0.9 → 90%, 0.3333 → 33.33%."""
+    text = f"{mul(share, Decimal(100)):f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text + "%"
+
+
 def _convert(
     plan: CheckedPlan,
     values: dict[str, Any],
@@ -937,11 +980,21 @@ def _convert(
                 currency_field,
                 values[currency_field],
                 f"has no exchange rate on {day.isoformat()} ({day_field}) in the plan's "
-                "exchange rates",
+                "exchange rates"
+                + (
+                    ""
+                    if plan.period_start <= day <= plan.period_end
+                    else "; the date is outside the plan period: give its rate, or leave "
+                    "the record out of the file"
+                ),
             )
         rate_row, rate = row
         original = values[name]
-        values[name] = mul(original, rate)
+        try:
+            values[name] = mul(original, rate)
+        except NumberLimitError:
+            reason = f"is too large to convert at {code} {rate}"
+            return None, RecordProblem("R401", source, number, name, str(original), reason)
         out[name] = Conversion(
             original, code, rate, rate_row.start, rate_row.end, rate_row.span.line
         )
@@ -999,9 +1052,29 @@ def _credits(
         }
         for record_id, group in grouped.items():
             split = [r for r in group if not (flag_field and r.values[flag_field])]
-            total = sum((r.values[share_field] for r in split), Decimal(0))
+            total: Exact = Decimal(0)
+            for r in split:
+                total = add(total, r.values[share_field])  # exactly, however many digits
+            outside = [r for r in group if not 0 < r.values[share_field] <= 1]
+            if outside:
+                for row in outside:
+                    share = _percent_text(row.values[share_field])
+                    reason = "is not a share: a row credits more than 0% and at most 100%"
+                    problem = RecordProblem("R410", row.source, row.row, share_field, share, reason)
+                    problems.append(problem)
+                    rejected.append((credit_kind, row.id, row.participant_id, problem.render()))
+                    dropped.add(row.id)
+                for row in group:
+                    if row not in outside:
+                        reason = f"credits {target} {record_id}, which is rejected"
+                        problem = RecordProblem("R410", row.source, row.row, None, None, reason)
+                        problems.append(problem)
+                        rejected.append((credit_kind, row.id, row.participant_id, problem.render()))
+                        dropped.add(row.id)
+                bad[record_id] = "a share of it is not between 0% and 100%"
+                continue
             if split and total != 1:
-                shown = f"{total * 100:f}".rstrip("0").rstrip(".") + "%"
+                shown = _percent_text(total)
                 missing = lost.get(record_id)
                 why = (
                     f"add up to {shown} without the rows of credit rejected above "
@@ -1010,7 +1083,7 @@ def _credits(
                     else f"add up to {shown}, not 100%"
                 )
                 for row in group:
-                    share = str(row.values[share_field] * 100).rstrip("0").rstrip(".") + "%"
+                    share = _percent_text(row.values[share_field])
                     reason = (
                         f"is an overlay on {target} {record_id}, which is rejected"
                         if row not in split

@@ -10,7 +10,6 @@ once for a whole group and kept.  The reporting tree may span several plans, so 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 from incentive.engine import trace as tr
 from incentive.errors import EvaluationProblem
 from incentive.money import ZERO, Exact, add, div, mul, to_fraction
+from incentive.sorting import natural_key
 
 if TYPE_CHECKING:
     from incentive.dsl import ast
@@ -99,17 +99,7 @@ def member_unit(env: ParticipantEnv, name: str, fields: Mapping[str, Any]) -> An
     return fields.get(name, "number")
 
 
-_CHUNKS: Final = re.compile(r"(\d+)")
-
-
-def id_key(text: str) -> tuple[Any, ...]:
-    """Ids in natural order: R-9 before R-10, 2 before 10 (then by the text itself)."""
-    chunks = tuple(
-        (0, int(chunk), "") if chunk.isdigit() else (1, 0, chunk)
-        for chunk in _CHUNKS.split(text)
-        if chunk
-    )
-    return (*chunks, (2, 0, text))
+id_key = natural_key
 
 
 def _sort_part(value: Any, order: str | None) -> Any:
@@ -196,11 +186,13 @@ class Population:
         order = self._cache.get(key)
         members = self.group(env, ranking.group)
         if order is None:
-            order = self._cache[key] = self._order(ranking, members)
-        ranked: list[tuple[ParticipantEnv, int, tuple[Any, ...]]] = order
+            ranked_members = self._order(ranking, members)
+            where = {item[0].participant_id: i for i, item in enumerate(ranked_members)}
+            order = self._cache[key] = (ranked_members, where)
+        ranked, positions = order
         own = member_value(env, ranking.measure)
         ties = tuple(_tie_text(k) for k in ranking.ties)
-        position = next((i for i, item in enumerate(ranked) if item[0] is env), None)
+        position = positions.get(env.participant_id)
         above = below = None
         tie_above: tuple[str, str | None] | None = None
         tie_below: tuple[str, str | None] | None = None
@@ -294,7 +286,13 @@ class Population:
         key = ("pool", name, self.group_of(env, node.group))
         shares = self._cache.get(key)
         if shares is None:
-            shares = self._cache[key] = self._share(node, env, amount, rounded, quantum)
+            try:
+                shares = self._share(node, env, amount, rounded, quantum)
+            except TeamFailure as failure:
+                shares = failure  # once for the whole group, not once for each member
+            self._cache[key] = shares
+        if isinstance(shares, TeamFailure):
+            raise shares
         return shares[env.participant_id]
 
     def _share(
@@ -337,7 +335,7 @@ class Population:
         if equal:
             weights = [Decimal(1)] * len(members)
             total = Decimal(len(members))
-        units = int(pool / quantum)
+        units = int(to_fraction(pool) / to_fraction(quantum))
         sign = -1 if units < 0 else 1
         exact = [Fraction(abs(units)) * to_fraction(w) / to_fraction(total) for w in weights]
         whole = [int(e) for e in exact]  # floor: each exact share is at least 0
@@ -354,7 +352,7 @@ class Population:
         out: dict[str, tr.PoolStep] = {}
         for index, member in enumerate(members):
             units_i = whole[index] + (1 if index in extra else 0)
-            value = Decimal(sign * units_i) * quantum
+            value = _times(sign * units_i, quantum)
             out[member.participant_id] = tr.PoolStep(
                 value,
                 "money",
@@ -367,7 +365,7 @@ class Population:
                 weights[index],
                 total,
                 exact[index] * to_fraction(quantum) * sign,
-                Decimal(sign * whole[index]) * quantum,
+                _times(sign * whole[index], quantum),
                 index in extra,
                 leftover,
                 ties,
@@ -376,6 +374,7 @@ class Population:
                 "number"
                 if node.share is None
                 else member_unit(member, node.share, self.field_units),
+                _times(leftover, quantum),
             )
         return out
 
@@ -398,6 +397,13 @@ class Population:
                         f"{problem.message})",
                     )
                 step = member.env.measures.get(node.measure)
+                if step is not None and step.unit != "money":
+                    raise TeamFailure(
+                        "E605",
+                        f"{participant_id} reports to {env.participant_id} (level "
+                        f"{level.level}), but '{node.measure}' in their plan '{member.plan}' "
+                        "is not an amount",
+                    )
                 if step is None:
                     raise TeamFailure(
                         "E605",
@@ -422,6 +428,13 @@ class Population:
         return tr.OverrideStep(
             total, unit, node.measure, node.through, tuple(lines), tuple(levels), node.span.line
         )
+
+
+def _times(units: int, quantum: Decimal) -> Decimal:
+    """``units`` whole quanta, exactly (however many digits)."""
+    value = mul(Decimal(units), quantum)
+    assert isinstance(value, Decimal)  # a product of two decimals is one
+    return value
 
 
 def _never_employed(env: ParticipantEnv) -> bool:

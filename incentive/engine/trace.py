@@ -376,13 +376,14 @@ class PoolStep(Step):
     exact: Fraction
     base: Decimal
     extra: bool
-    #: minor units left over after every member took their whole units
+    #: minor units left over after every member took their whole units, and their amount
     leftover: int
     ties: tuple[tuple[str, str | None], ...]
     #: every weight was zero, so the pool was shared equally
     equal_fallback: bool
     line: int
     weight_unit: Unit = "number"
+    left: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,6 @@ import contextlib
 import datetime as dt
 import functools
 import operator
-import re
 import tomllib
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -26,6 +25,7 @@ from incentive.engine import trace as tr
 from incentive.engine.results import ParticipantResult, PlanInfo
 from incentive.errors import display_width
 from incentive.explain import format as fmt
+from incentive.sorting import natural_key
 
 Lang = Literal["en", "zh"]
 
@@ -643,7 +643,7 @@ class _Writer:
         self.say(
             indent + 1,
             "pool_extra" if step.extra else "pool_no_extra",
-            left=self.money(step.leftover * self.plan.quantum),
+            left=self.money(step.left),
             unit=cent,
             ties=ties or self.t.text("tie_id"),
             base=self.money(step.base),
@@ -1027,12 +1027,7 @@ def _recompute(step: tr.Step, places: int) -> Fraction | None:
     return None
 
 
-def _natural(text: str) -> tuple[tuple[tuple[int, str], ...], str]:
-    """Sort key that puts D-2 before D-10 (and D-02 after D-2: ids are unique text)."""
-    parts = tuple(
-        (int(part), "") if part.isdigit() else (0, part) for part in re.split(r"(\d+)", text)
-    )
-    return parts, text
+_natural = natural_key
 
 
 def _name_of(step: tr.Step) -> str | None:

@@ -5,6 +5,7 @@ of its threshold, and the command line on several plans."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -74,9 +75,7 @@ def test_overlay_rows_of_a_rejected_deal_are_rejected_with_it() -> None:
         {"deal_id": "D-1", "rep": "A-2", "share": "30%", "overlay": "no"},
         {"deal_id": "D-1", "rep": "S-1", "share": "100%", "overlay": "yes"},
     ]
-    result = incentive.evaluate(
-        plan, people, {"deal": deals, "credit": credits}, skip_invalid=True
-    )
+    result = incentive.evaluate(plan, people, {"deal": deals, "credit": credits}, skip_invalid=True)
     statuses = {(d.kind, d.record_id): d.status for d in result.dispositions}
     assert set(statuses.values()) == {"rejected"}
     assert len(statuses) == 4  # the deal and its three rows
@@ -95,7 +94,9 @@ def test_a_deal_whose_credit_rows_were_all_rejected_is_not_paid_to_its_owner() -
         incentive.evaluate(plan, people, {"deal": deals, "credit": credits})
     messages = [p.render() for p in caught.value.problems]
     assert any("R404" in m for m in messages)
-    assert any("deal D-1 is rejected: its rows of credit (for X-9) were rejected" in m for m in messages)
+    assert any(
+        "deal D-1 is rejected: its rows of credit (for X-9) were rejected" in m for m in messages
+    )
 
 
 def test_shares_short_of_a_rejected_row_say_so() -> None:
@@ -170,3 +171,183 @@ def test_records_take_several_files_after_one_flag(capsys: pytest.CaptureFixture
     args = ["run", str(folder), "--records", f"deal={folder / 'deals.csv'}"]
     assert main([*args, f"credit={folder / 'credit.csv'}", "--format", "csv"]) == 0
     assert "V-1,Gao Ming,manager,override,11500.00" in capsys.readouterr().out
+
+
+# ---- found in review ----------------------------------------------------------------------
+def test_a_share_outside_zero_to_one_hundred_percent_is_refused() -> None:
+    plan = incentive.load_plan(CREDIT, filename="t.rules")
+    people = [{"id": "A-1"}, {"id": "A-2"}]
+    deals = [{"deal_id": "D-1", "owner": "A-1", "amount": "100.00"}]
+    credits = [
+        {"deal_id": "D-1", "rep": "A-1", "share": "250%", "overlay": "no"},
+        {"deal_id": "D-1", "rep": "A-2", "share": "-150%", "overlay": "no"},
+    ]
+    with pytest.raises(RecordError) as caught:
+        incentive.evaluate(plan, people, {"deal": deals, "credit": credits})
+    text = str(caught.value)
+    assert "'250%' is not a share: a row credits more than 0% and at most 100%" in text
+    assert "'-150%' is not a share" in text
+    assert "deal D-1 is rejected: a share of it is not between 0% and 100%" in text
+
+
+def test_shares_are_added_exactly() -> None:
+    plan = incentive.load_plan(CREDIT, filename="t.rules")
+    people = [{"id": "A-1"}, {"id": "A-2"}]
+    deals = [{"deal_id": "D-1", "owner": "A-1", "amount": "100.00"}]
+    credits = [  # 100.00000000000000000000000000004%: not 100%, however many digits it takes
+        {"deal_id": "D-1", "rep": "A-1", "share": "50.00000000000000000000000000004%"},
+        {"deal_id": "D-1", "rep": "A-2", "share": "50%"},
+    ]
+    for row in credits:
+        row["overlay"] = "no"
+    with pytest.raises(
+        RecordError, match=re.escape("add up to 100.00000000000000000000000000004%")
+    ):
+        incentive.evaluate(plan, people, {"deal": deals, "credit": credits})
+
+
+def _population(plans: dict[str, str], people: list[dict[str, str]], **records: object) -> object:
+    compiled = {
+        name: incentive.load_plan(text, filename=f"{name}.rules") for name, text in plans.items()
+    }
+    return incentive.evaluate_population(compiled, people, records)  # type: ignore[arg-type]
+
+
+AE = HEADER + "deal fields: deal_id id, owner participant, amount money\n"
+MANAGER = (
+    HEADER
+    + "participant fields: boss participant\n"
+    + "deal fields: deal_id id, owner participant, amount money\n"
+    + "measure revenue = sum of deal.amount\n"
+    + "component override = override of revenue through boss:\n    level 1 pays 3%\n"
+)
+
+
+def test_an_override_on_a_measure_that_is_not_an_amount_is_refused() -> None:
+    ae = AE + "measure revenue = count of deal\ncomponent c = 10 only when revenue > 0\n"
+    people = [{"id": "M", "plan": "manager", "boss": ""}, {"id": "A", "plan": "ae", "boss": "M"}]
+    deals = [{"deal_id": "D", "owner": "A", "amount": "100.00"}]
+    with pytest.raises(EvaluationError) as caught:
+        _population({"ae": ae, "manager": MANAGER}, people, deal=deals)
+    [problem] = caught.value.problems
+    assert (problem.code, problem.participant_id) == ("E605", "M")
+    assert "'revenue' in their plan 'ae' is not an amount" in problem.message
+
+
+def test_plans_for_different_periods_do_not_run_together() -> None:
+    q4 = MANAGER.replace("2026-07-01 to 2026-09-30", "2026-10-01 to 2026-12-31")
+    ae = AE + "measure revenue = sum of deal.amount\ncomponent c = revenue * 1%\n"
+    people = [{"id": "M", "plan": "manager", "boss": ""}, {"id": "A", "plan": "ae", "boss": "M"}]
+    with pytest.raises(
+        EvaluationError, match=re.escape("cover different periods: ae.rules 2026-07-01")
+    ):
+        _population({"ae": ae, "manager": q4}, people, deal=[])
+
+
+def test_plans_must_all_read_the_rows_that_credit_a_shared_kind() -> None:
+    ae = AE + "measure revenue = sum of deal.amount\ncomponent c = revenue * 1%\n"
+    se = CREDIT.replace("revenue * 10%", "revenue * 1%")
+    people = [{"id": "A", "plan": "ae"}, {"id": "S", "plan": "se"}]
+    with pytest.raises(
+        EvaluationError, match=re.escape("ae.rules reads 'deal' records but not the 'credit'")
+    ):
+        _population({"ae": ae, "se": se}, people, deal=[], credit=[])
+
+
+def test_a_record_one_plan_rejects_is_rejected_for_every_plan() -> None:
+    # The manager plan declares the amount as positive; the ae plan would take a zero.
+    ae = AE + "measure revenue = sum of deal.amount\ncomponent c = revenue * 1% + 5\n"
+    strict = MANAGER.replace("amount money", "amount positive money")
+    people = [{"id": "M", "plan": "manager", "boss": ""}, {"id": "A", "plan": "ae", "boss": "M"}]
+    deals = [{"deal_id": "D", "owner": "A", "amount": "0"}]
+    compiled = {
+        "ae": incentive.load_plan(ae, filename="ae.rules"),
+        "manager": incentive.load_plan(strict, filename="manager.rules"),
+    }
+    result = incentive.evaluate_population(compiled, people, {"deal": deals}, skip_invalid=True)
+    assert [d.status for d in result.dispositions] == ["rejected"]
+    assert str(result.participant("A").total) == "5.00"  # 0 of revenue counted
+
+
+def test_a_text_tie_cannot_be_ordered_highest_first() -> None:
+    with pytest.raises(
+        incentive.PlanCheckError, match="orders numbers or dates; 'region' is a text"
+    ):
+        incentive.load_plan(
+            HEADER
+            + "participant fields: team text, region text\n"
+            + "deal fields: deal_id id, owner participant, amount money\n"
+            + "measure revenue = sum of deal.amount\n"
+            + "ranking top = revenue highest first within team, ties by region highest first\n"
+            + "component c = 1 only when top in top 1\n",
+            filename="t.rules",
+        )
+
+
+def test_ids_with_digits_of_other_scripts_sort_without_error() -> None:
+    plan = incentive.load_plan(
+        HEADER
+        + "participant fields: team text\n"
+        + "deal fields: deal_id id, owner participant, amount money\n"
+        + "measure revenue = sum of deal.amount\n"
+        + "ranking top = revenue highest first within team, ties by id\n"
+        + "component c = 1 only when top in top 1\n",
+        filename="t.rules",
+    )
+    people = [{"id": "R-1²", "team": "x"}, {"id": "R-1", "team": "x"}]
+    deals = [
+        {"deal_id": "D-1", "owner": "R-1²", "amount": "5.00"},
+        {"deal_id": "D-2", "owner": "R-1", "amount": "5.00"},
+    ]
+    result = incentive.evaluate(plan, people, {"deal": deals})
+    # R-1 before R-1² (a shorter text with the same number first).
+    assert [str(p.total) for p in result.participants] == ["0.00", "1.00"]
+
+
+def test_a_pool_of_many_digits_is_shared_exactly() -> None:
+    plan = incentive.load_plan(
+        HEADER
+        + "participant fields: team text\n"
+        + "component share = pool of 1000000000000000000000000000000000.03 within team "
+        + "shared equally\n",
+        filename="t.rules",
+    )
+    people = [{"id": f"A-{n}", "team": "x"} for n in (1, 2, 3)]
+    result = incentive.evaluate(plan, people, {})
+    parts = [str(p.total) for p in result.participants]
+    # 10^33 + 0.03 in cents is 3 × 333…333.34 + 1: the first (by id) takes the extra cent.
+    assert parts == [
+        "333333333333333333333333333333333.35",
+        "333333333333333333333333333333333.34",
+        "333333333333333333333333333333333.34",
+    ]
+    assert str(result.total) == "1000000000000000000000000000000000.03"
+
+
+def test_a_long_cycle_is_named_briefly() -> None:
+    plan = incentive.load_plan(
+        HEADER + "participant fields: boss participant\ncomponent c = 1\n", filename="t.rules"
+    )
+    people = [{"id": f"P{n}", "boss": f"P{(n + 1) % 40}"} for n in range(40)]
+    with pytest.raises(RecordError) as caught:
+        incentive.evaluate(plan, people, {})
+    first = caught.value.problems[0].render()
+    assert "(40 people)" in first
+    assert "…" in first
+    assert len(first) < 300
+
+
+def test_an_empty_team_is_a_missing_value() -> None:
+    plan = incentive.load_plan(
+        HEADER
+        + "participant fields: team text\n"
+        + "component share = pool of 10 within team shared equally\n",
+        filename="t.rules",
+    )
+    with pytest.raises(RecordError, match="field 'team': is empty"):
+        incentive.evaluate(plan, [{"id": "A", "team": ""}], {})
+
+
+def test_a_population_needs_a_plan() -> None:
+    with pytest.raises(ValueError, match="at least one plan"):
+        incentive.evaluate_population({}, [], {})
