@@ -200,12 +200,15 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, filename: str) -> Di
     missing_comma = _missing_comma(source, filename, line, column, expected)
     if missing_comma is not None:
         name, name_span = missing_comma
+        rates = source.split("\n")[line - 1].lstrip().startswith("from ")
         return Diagnostic(
             "P104",
             "error",
-            f"a comma is missing before field '{name}'",
+            f"a comma is missing before {'the rate of' if rates else 'field'} '{name}'",
             name_span,
-            hint="separate the fields of a list with commas",
+            hint="separate the rates of a row with commas: USD 7.1450, EUR 7.8120"
+            if rates
+            else "separate the fields of a list with commas",
         )
     if _statement_name(expected):
         # A name where a statement should start was taken as `KIND fields:`.
@@ -251,7 +254,9 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, filename: str) -> Di
             hint=hint,
         )
     hint = None
-    if str(token) in _MODIFIERS:
+    if column == 1 and _text_before(source, line, column).rstrip().endswith(","):
+        hint = "the statement before ends with a comma: remove it, or finish the list"
+    elif str(token) in _MODIFIERS:
         hint = f"put a comma before '{_MODIFIERS[str(token)]}': each modifier follows a comma"
     elif str(token) == "=" and _text_before(source, line, column).endswith("="):
         hint = "compare with a single '='"
@@ -459,8 +464,12 @@ def decode_plan(data: bytes, filename: str) -> str:
 #: Syntax errors reported from one plan before giving up on the rest.
 MAX_SYNTAX_ERRORS: Final = 20
 
+#: A line that begins a statement, for setting a statement aside after a syntax error.
+#: Statements begin at the start of a line (the examples' convention): an indented line
+#: continues one, even where it starts with a word such as `currency` (a field's name).
 _STATEMENT_START: Final = re.compile(
-    r"\s*(plan|currency|period|rounding|participant|measure|component|[^\W\d]\w*\s+fields)\b"
+    r"(plan|currency|period|rounding|participant|employment|schedule|weights|exchange|ranking"
+    r'|measure|component|[^\W\d]\w*(\s+"[^"\n]*"(\s*/\s*"[^"\n]*")?)?\s+fields)\b'
 )
 
 
@@ -477,7 +486,11 @@ def _parse_all(text: str, filename: str) -> Tree[Token]:
             if diagnostic in diagnostics:
                 break
             diagnostics.append(diagnostic)
-            blanked = _blank_statement(current, diagnostic.span.line)
+            line = diagnostic.span.line
+            lines = current.split("\n")
+            if line > 1 and diagnostic.span.column == 1 and _STATEMENT_START.match(lines[line - 1]):
+                line -= 1  # a statement met where one was unfinished: set that one aside
+            blanked = _blank_statement(current, line)
             if blanked is None or len(diagnostics) >= MAX_SYNTAX_ERRORS:
                 break
             current = blanked

@@ -351,3 +351,26 @@ def test_an_empty_team_is_a_missing_value() -> None:
 def test_a_population_needs_a_plan() -> None:
     with pytest.raises(ValueError, match="at least one plan"):
         incentive.evaluate_population({}, [], {})
+
+
+def _syntax_errors(text: str) -> list[incentive.Diagnostic]:
+    with pytest.raises(incentive.PlanSyntaxError) as caught:
+        incentive.load_plan(text, filename="t.rules")
+    return list(caught.value.errors)
+
+
+EXAMPLE = (EXAMPLES / "team_honor" / "plan.rules").read_text(encoding="utf-8")
+
+
+def test_a_missing_comma_in_a_rates_row_is_one_error_about_rates() -> None:
+    text = EXAMPLE.replace("USD 7.1450\n", "USD 7.1450 EUR 7.8120\n")
+    [error] = _syntax_errors(text)
+    assert (error.code, error.span.line) == ("P104", 23)
+    assert error.message == "a comma is missing before the rate of 'EUR'"
+
+
+def test_a_trailing_comma_after_a_ranking_is_one_error_with_a_hint() -> None:
+    text = EXAMPLE.replace("then id\n", "then id,\n")
+    [error] = _syntax_errors(text)
+    assert error.span.line == 40
+    assert error.hint == "the statement before ends with a comma: remove it, or finish the list"
