@@ -396,7 +396,8 @@ class _Writer:
                 id=item.record_id,
                 amount=amount,
                 field=field,
-                value=self.value(value, "text"),
+                # A condition on the amount itself shows it as an amount.
+                value=self.value(value, "money" if item.field == item.amount_field else "text"),
                 condition=item.condition,
             )
         return self.t.text("excluded_plain").format(
