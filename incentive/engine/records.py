@@ -1022,25 +1022,33 @@ def _credits(
         share_field = next(n for n, d in fields.items() if d.kind == "percent")
         flag_field = next((n for n, d in fields.items() if d.kind == "flag"), None)
         records = {record.id: record for record in by_kind[target]}
+        dropped: set[str] = set()
+
+        def refuse(
+            row: Record,
+            field: str | None,
+            value: str | None,
+            reason: str,
+            code: str = "R410",
+            kind: str = credit_kind,
+            dropped: set[str] = dropped,
+        ) -> None:
+            problem = RecordProblem(code, row.source, row.row, field, value, reason)
+            problems.append(problem)
+            rejected.append((kind, row.id, row.participant_id, problem.render()))
+            dropped.add(row.id)
+
         refused = {label for kind, label, _, _ in rejected if kind == target}
         grouped: dict[str, list[Record]] = {}
-        dropped: set[str] = set()
         for row in rows:
             record_id = row.values[target_field]
             if record_id not in records:
-                problem = RecordProblem(
-                    "R411",
-                    row.source,
-                    row.row,
-                    target_field,
-                    record_id,
+                reason = (
                     f"names a {target} that was rejected (see {sources[target]})"
                     if record_id in refused
-                    else f"is not a {target} in {sources[target]}",
+                    else f"is not a {target} in {sources[target]}"
                 )
-                problems.append(problem)
-                rejected.append((credit_kind, row.id, row.participant_id, problem.render()))
-                dropped.add(row.id)
+                refuse(row, target_field, record_id, reason, "R411")
                 continue
             grouped.setdefault(record_id, []).append(row)
         # A record whose every row of credit was rejected is not credited to its owner
@@ -1057,20 +1065,13 @@ def _credits(
                 total = add(total, r.values[share_field])  # exactly, however many digits
             outside = [r for r in group if not 0 < r.values[share_field] <= 1]
             if outside:
-                for row in outside:
-                    share = _percent_text(row.values[share_field])
-                    reason = "is not a share: a row credits more than 0% and at most 100%"
-                    problem = RecordProblem("R410", row.source, row.row, share_field, share, reason)
-                    problems.append(problem)
-                    rejected.append((credit_kind, row.id, row.participant_id, problem.render()))
-                    dropped.add(row.id)
                 for row in group:
-                    if row not in outside:
-                        reason = f"credits {target} {record_id}, which is rejected"
-                        problem = RecordProblem("R410", row.source, row.row, None, None, reason)
-                        problems.append(problem)
-                        rejected.append((credit_kind, row.id, row.participant_id, problem.render()))
-                        dropped.add(row.id)
+                    if row in outside:
+                        share = _percent_text(row.values[share_field])
+                        reason = "is not a share: a row credits more than 0% and at most 100%"
+                        refuse(row, share_field, share, reason)
+                    else:
+                        refuse(row, None, None, f"credits {target} {record_id}, which is rejected")
                 bad[record_id] = "a share of it is not between 0% and 100%"
                 continue
             if split and total != 1:
@@ -1089,10 +1090,7 @@ def _credits(
                         if row not in split
                         else f"is one of the shares of {target} {record_id}, which {why}"
                     )
-                    problem = RecordProblem("R410", row.source, row.row, share_field, share, reason)
-                    problems.append(problem)
-                    rejected.append((credit_kind, row.id, row.participant_id, problem.render()))
-                    dropped.add(row.id)
+                    refuse(row, share_field, share, reason)
                 bad[record_id] = "its credit shares do not add up to 100%"
                 continue
             out[(target, record_id)] = tuple(
