@@ -130,7 +130,8 @@ class Population:
     def group_of(self, env: ParticipantEnv, group: str) -> str:
         if group == EVERYONE and group not in env.fields:
             return ""
-        return str(env.fields[group])
+        value = env.fields[group]
+        return "" if value is None else str(value)  # no manager: the group of those without
 
     def group(self, env: ParticipantEnv, group: str) -> list[ParticipantEnv]:
         """The members of ``env``'s group, in input order."""
