@@ -23,6 +23,7 @@ from incentive.engine.evaluate import (
 )
 from incentive.engine.records import Inputs, RowSource, load_inputs, load_population
 from incentive.engine.results import ParticipantResult, PopulationResult, RunResult
+from incentive.engine.runtime import Progress
 from incentive.errors import Diagnostic, PlanSyntaxError, RecordError, RecordProblem, Span
 from incentive.explain.statement import Statement, build_statement
 
@@ -100,6 +101,7 @@ def evaluate(
     records: Mapping[str, RowSource] | RowSource | None = None,
     *,
     skip_invalid: bool = False,
+    progress: Progress | None = None,
 ) -> RunResult:
     """Evaluate a plan for a whole population.
 
@@ -109,6 +111,8 @@ def evaluate(
         records: for each record kind, a file or rows; a single source when the plan
             declares exactly one record kind.
         skip_invalid: pay the valid rows and list the rejected ones instead of stopping.
+        progress: called now and then with (stage, done, total or None) on long runs,
+            e.g. to draw a progress bar.
 
     Returns:
         Payouts, traces, and the disposition of every record.
@@ -121,8 +125,8 @@ def evaluate(
         inputs = participants
     else:
         by_kind = _by_kind(plan.checked, records)
-        inputs = load_inputs(plan.checked, participants, by_kind)
-    return evaluate_inputs(plan, inputs, skip_invalid=skip_invalid)
+        inputs = load_inputs(plan.checked, participants, by_kind, progress=progress)
+    return evaluate_inputs(plan, inputs, skip_invalid=skip_invalid, progress=progress)
 
 
 def load_plans(folder: str | Path) -> dict[str, CompiledPlan]:
@@ -143,6 +147,7 @@ def evaluate_population(
     *,
     plan_field: str = "plan",
     skip_invalid: bool = False,
+    progress: Progress | None = None,
 ) -> PopulationResult:
     """Evaluate a population in which each participant has their plan.
 
@@ -154,6 +159,7 @@ def evaluate_population(
             the kinds it declares, and counts the records credited to its participants.
         plan_field: the participants' column naming their plan.
         skip_invalid: as for `evaluate`.
+        progress: as for `evaluate`.
 
     Returns:
         Each plan's run, the total over all plans, and every record's disposition once.
@@ -169,9 +175,13 @@ def evaluate_population(
         raise ValueError("evaluate_population needs at least one plan")
     checked = {name: plan.checked for name, plan in plans.items()}
     check_plans_agree(list(checked.values()))
-    inputs = load_population(checked, participants, records, plan_field=plan_field)
+    inputs = load_population(
+        checked, participants, records, plan_field=plan_field, progress=progress
+    )
     runs = evaluate_plans(
-        {name: (plans[name], inputs[name]) for name in plans}, skip_invalid=skip_invalid
+        {name: (plans[name], inputs[name]) for name in plans},
+        skip_invalid=skip_invalid,
+        progress=progress,
     )
     return population_result(runs)
 

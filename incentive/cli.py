@@ -12,11 +12,12 @@ import csv
 import io
 import json
 import sys
+import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TextIO
 
 from incentive import api
 from incentive.engine.compile import CompiledPlan
@@ -38,6 +39,53 @@ EXIT_OK, EXIT_USER, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 class _UsageError(Exception):
     """A command line that cannot be carried out as written."""
+
+
+class _ProgressBar:
+    """A one-line progress report on stderr for runs long enough to need one: nothing for
+    the first half second, then at most ten updates a second; the line is wiped at the
+    end so that what the run prints stays clean."""
+
+    WIDTH: Final = 30
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.started = time.monotonic()
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if now - self.started < 0.5 or (now - self.last < 0.1 and done != total):
+            return
+        self.last = now
+        if total:
+            filled = self.WIDTH * done // total
+            bar = "#" * filled + "." * (self.WIDTH - filled)
+            text = f"{stage} [{bar}] {100 * done // total:3d}% {done:,}/{total:,}"
+        else:
+            text = f"{stage}: {done:,} rows"
+        self.stream.write("\r" + text.ljust(72))
+        self.stream.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\r" + " " * 72 + "\r")
+            self.stream.flush()
+
+
+@contextlib.contextmanager
+def _progress(args: argparse.Namespace) -> Iterator[_ProgressBar | None]:
+    """A progress bar on stderr when it is a terminal and --quiet was not given."""
+    if args.quiet or not sys.stderr.isatty():
+        yield None
+        return
+    bar = _ProgressBar(sys.stderr)
+    try:
+        yield bar
+    finally:
+        bar.close()
 
 
 class _Refused(Exception):
@@ -85,6 +133,9 @@ def _parser() -> argparse.ArgumentParser:
             help="pay the valid rows and list the rejected ones instead of stopping",
         )
         sub.add_argument("--strict", action="store_true", help="refuse to run a plan with warnings")
+        sub.add_argument(
+            "--quiet", action="store_true", help="no progress bar (there is none off a terminal)"
+        )
 
     run = commands.add_parser("run", help="evaluate a plan and print every payout", parents=[debug])
     inputs(run)
@@ -283,7 +334,10 @@ def _evaluate(
         )
     participants, records = _sources(args, plan)
     try:
-        result = api.evaluate(plan, participants, records, skip_invalid=args.skip_invalid)
+        with _progress(args) as bar:
+            result = api.evaluate(
+                plan, participants, records, skip_invalid=args.skip_invalid, progress=bar
+            )
     except EvaluationError as error:
         # Explaining one participant need not wait for the others' data to be fixed: the
         # inputs were valid (else a RecordError came first), so skipping changes nothing
@@ -322,7 +376,10 @@ def _population(args: argparse.Namespace, files: list[Path]) -> PopulationResult
                     f"no file for '{kind}' records in {folder}; give one with --records {kind}=FILE"
                 )
             records[kind] = found
-    result = api.evaluate_population(plans, participants, records, skip_invalid=args.skip_invalid)
+    with _progress(args) as bar:
+        result = api.evaluate_population(
+            plans, participants, records, skip_invalid=args.skip_invalid, progress=bar
+        )
     _report_problems(result.rejected, result.unpaid)
     return result
 

@@ -46,7 +46,7 @@ from incentive.engine.results import (
     RecordSummary,
     RunResult,
 )
-from incentive.engine.runtime import paused_gc
+from incentive.engine.runtime import PARTICIPANTS_PER_REPORT, Progress, paused_gc
 from incentive.engine.teams import Directory, Member, Population
 from incentive.errors import EvaluationError, EvaluationProblem, RecordError
 from incentive.money import ZERO, Exact, NumberLimitError, add, div, mul
@@ -485,7 +485,11 @@ def _problem(participant_id: str, error: Exception) -> EvaluationProblem:
 
 
 def evaluate_inputs(
-    compiled: CompiledPlan, inputs: Inputs, *, skip_invalid: bool = False
+    compiled: CompiledPlan,
+    inputs: Inputs,
+    *,
+    skip_invalid: bool = False,
+    progress: Progress | None = None,
 ) -> RunResult:
     """Evaluate every participant of ``inputs`` under ``compiled``.
 
@@ -494,6 +498,7 @@ def evaluate_inputs(
         inputs: validated participants and records, with any problems found reading them.
         skip_invalid: pay the valid rows and list the rejected ones, and leave unpaid (and
             list) the participants the plan cannot be evaluated for, instead of stopping.
+        progress: told how the evaluation advances (`incentive.engine.runtime.Progress`).
 
     Returns:
         Every participant's payout and trace, the total and every record's disposition.
@@ -503,11 +508,15 @@ def evaluate_inputs(
         EvaluationError: listing every participant the plan cannot be evaluated for,
             when ``skip_invalid`` is false.
     """
-    return evaluate_plans({"": (compiled, inputs)}, skip_invalid=skip_invalid)[""]
+    runs = {"": (compiled, inputs)}
+    return evaluate_plans(runs, skip_invalid=skip_invalid, progress=progress)[""]
 
 
 def evaluate_plans(
-    runs: Mapping[str, tuple[CompiledPlan, Inputs]], *, skip_invalid: bool = False
+    runs: Mapping[str, tuple[CompiledPlan, Inputs]],
+    *,
+    skip_invalid: bool = False,
+    progress: Progress | None = None,
 ) -> dict[str, RunResult]:
     """Evaluate several plans over one population, each for its own participants.
 
@@ -521,8 +530,11 @@ def evaluate_plans(
         raise RecordError(problems)
     with paused_gc():
         directory = Directory()
+        # Each participant is met twice: for their measures, then for their components.
+        ticker = _Ticker(progress, 2 * sum(len(i.participants) for _, i in runs.values()))
         plans = [
-            _PlanRun(name, compiled, inputs, directory) for name, (compiled, inputs) in runs.items()
+            _PlanRun(name, compiled, inputs, directory, ticker)
+            for name, (compiled, inputs) in runs.items()
         ]
         for run in plans:
             run.measures()
@@ -561,6 +573,22 @@ def check_plans_agree(plans: Sequence[CheckedPlan]) -> None:
         raise EvaluationError([EvaluationProblem("E606", "", p + hint) for p in problems])
 
 
+class _Ticker:
+    """Counts participants done and tells `progress` every few hundred."""
+
+    def __init__(self, progress: Progress | None, total: int) -> None:
+        self.progress = progress
+        self.total = total
+        self.done = 0
+
+    def tick(self) -> None:
+        self.done += 1
+        if self.progress is not None and (
+            self.done % PARTICIPANTS_PER_REPORT == 0 or self.done == self.total
+        ):
+            self.progress("evaluating", self.done, self.total)
+
+
 @dataclass
 class _Evaluated:
     participant: Participant
@@ -574,8 +602,14 @@ class _PlanRun:
     """One plan's evaluation, in the two phases `evaluate_plans` interleaves."""
 
     def __init__(
-        self, name: str, compiled: CompiledPlan, inputs: Inputs, directory: Directory
+        self,
+        name: str,
+        compiled: CompiledPlan,
+        inputs: Inputs,
+        directory: Directory,
+        ticker: _Ticker | None = None,
     ) -> None:
+        self.ticker = ticker or _Ticker(None, 0)
         self.name = name
         self.compiled = compiled
         self.inputs = inputs
@@ -599,6 +633,7 @@ class _PlanRun:
         compiled, checked = self.compiled, self.compiled.checked
         credits = credits_of(self.inputs)
         for participant in self.inputs.participants:
+            self.ticker.tick()
             env = _period_env(checked, participant, credits.get(participant.id, {}))
             env.population = self.population
             self.population.members.append(env)
@@ -648,7 +683,9 @@ class _PlanRun:
         for kind, record_id, participant_id, reason in self.inputs.rejected_records:
             if participant_id is not None:
                 refused.setdefault(participant_id, []).append((kind, record_id, reason))
+        self.ticker.done += len(self.inputs.participants) - len(self.evaluated)  # failed ones
         for item in self.evaluated:
+            self.ticker.tick()
             participant, env, measures, parts = (
                 item.participant,
                 item.env,

@@ -24,7 +24,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from incentive.dsl import ast
 from incentive.dsl.check import CheckedPlan, RecordKindInfo
-from incentive.engine.runtime import paused_gc
+from incentive.engine.runtime import ROWS_PER_REPORT, Progress, paused_gc
 from incentive.errors import RecordError, RecordProblem
 from incentive.money import (
     MAX_DIGITS,
@@ -549,6 +549,8 @@ def load_inputs(
     plan: CheckedPlan,
     participants: RowSource,
     records: Mapping[str, RowSource],
+    *,
+    progress: Progress | None = None,
 ) -> Inputs:
     """Read and validate participants and records for ``plan``, collecting every problem.
 
@@ -556,6 +558,7 @@ def load_inputs(
         plan: the checked plan whose declarations the rows must fit.
         participants: a CSV or JSON file, or rows in memory (mappings of field to value).
         records: for each record kind the plan declares, a file or rows in memory.
+        progress: told how reading advances (see `incentive.engine.runtime.Progress`).
 
     Returns:
         The valid rows and every problem; nothing is dropped without a problem listed.
@@ -564,7 +567,7 @@ def load_inputs(
         RecordError: only when a file cannot be read at all, or a record kind is unknown
             or not given.
     """
-    return load_population({"": plan}, participants, records)[""]
+    return load_population({"": plan}, participants, records, progress=progress)[""]
 
 
 def load_population(
@@ -573,6 +576,7 @@ def load_population(
     records: Mapping[str, RowSource],
     *,
     plan_field: str = "plan",
+    progress: Progress | None = None,
 ) -> dict[str, Inputs]:
     """Read one population for several plans: each participant row names its plan in the
     column ``plan_field`` (not needed with a single plan); each plan reads the record
@@ -587,7 +591,7 @@ def load_population(
             id columns.
     """
     with paused_gc():
-        return _load_population(plans, participants, records, plan_field)
+        return _load_population(plans, participants, records, plan_field, progress)
 
 
 def _load_population(
@@ -595,6 +599,7 @@ def _load_population(
     participants: RowSource,
     records: Mapping[str, RowSource],
     plan_field: str,
+    progress: Progress | None,
 ) -> dict[str, Inputs]:
     declared = {kind for plan in plans.values() for kind in plan.record_kinds}
     unknown = sorted(set(records) - declared)
@@ -738,7 +743,7 @@ def _load_population(
     out = {}
     for name, plan in plans.items():
         given = {kind: records[kind] for kind in plan.record_kinds}
-        out[name] = _load(plan, source, assigned[name], given, known, rejected_ids, links)
+        out[name] = _load(plan, source, assigned[name], given, known, rejected_ids, links, progress)
     # A record one plan rejected is rejected for all: no plan pays on what another refused.
     refused = {
         (kind, label) for inputs in out.values() for kind, label, _, _ in inputs.rejected_records
@@ -807,6 +812,7 @@ def _load(
     known: set[str],
     rejected_people: set[str],
     links: Sequence[str] = (),
+    progress: Progress | None = None,
 ) -> Inputs:
     problems: list[RecordProblem] = []
     rejected: list[tuple[str, str, str | None, str]] = []
@@ -871,6 +877,8 @@ def _load(
         rows, missing = _with_columns(rows, model.required(), source_name)
         problems += missing
         for number, row in rows:
+            if progress is not None and number % ROWS_PER_REPORT == 0:
+                progress(f"reading {kind_name}", number, None)
             raw_id = row.get(kind.id_field) if kind.id_field else None
             label = str(raw_id) if raw_id not in (None, "") else f"row {number}"
             if missing:

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+
+#: Told how a long run advances: (what is being done, how many done, how many in all or
+#: None when not known yet), e.g. ("reading deal", 65536, None), ("evaluating", 300, 1000).
+#: Called every few thousand rows or participants, never per row.
+Progress = Callable[[str, int, "int | None"], None]
+
+#: Rows read between two progress reports.
+ROWS_PER_REPORT = 1 << 16
+#: Participants evaluated between two progress reports.
+PARTICIPANTS_PER_REPORT = 1 << 8
 
 
 @contextlib.contextmanager
