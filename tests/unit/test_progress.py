@@ -42,7 +42,7 @@ def test_the_engine_reports_reading_and_evaluating(monkeypatch: pytest.MonkeyPat
 
 def test_the_bar_waits_then_draws_then_wipes(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [100.0]
-    monkeypatch.setattr(cli.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr("incentive.cli.time.monotonic", lambda: now[0])
     out = io.StringIO()
     bar = cli._ProgressBar(out)
     bar("evaluating", 10, 100)
