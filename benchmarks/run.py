@@ -30,16 +30,24 @@ PLAN = HERE / "ae_q3.rules"
 COMPARED = ("base", "commission", "bonus", "stage", "honor")
 
 
-def _incentive_once(data: Path, dump: Path | None) -> dict[str, object]:
-    """Run inside a child process: time incentive from CSV files to results."""
+def _incentive_once(data: Path, dump: Path | None, in_memory: bool = False) -> dict[str, object]:
+    """Run inside a child process: time incentive from CSV files (or, with ``in_memory``,
+    from rows already in memory, as an HR system would pass them) to results."""
     import resource
 
     import incentive
 
+    reps: Path | list[dict[str, str]] = data / "reps.csv"
+    deals: Path | list[dict[str, str]] = data / "deals.csv"
+    if in_memory:  # read before the clock starts: the rows are the caller's
+        with (data / "reps.csv").open(newline="") as f:
+            reps = list(csv.DictReader(f))
+        with (data / "deals.csv").open(newline="") as f:
+            deals = list(csv.DictReader(f))
     t0 = time.perf_counter()
     plan = incentive.load_plan(PLAN)
     t1 = time.perf_counter()
-    inputs = incentive.load_inputs(plan.checked, data / "reps.csv", {"deal": data / "deals.csv"})
+    inputs = incentive.load_inputs(plan.checked, reps, {"deal": deals})
     t2 = time.perf_counter()
     result = incentive.evaluate_inputs(plan, inputs)
     t3 = time.perf_counter()
@@ -126,9 +134,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=HERE.parent.parent / "shared")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--dump", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--in-memory",
+        action="store_true",
+        help="time incentive from rows in memory (Python API) instead of CSV files",
+    )
     args = parser.parse_args(argv)
     if args.child is not None:
-        print(json.dumps(_incentive_once(args.child, args.dump)))
+        print(json.dumps(_incentive_once(args.child, args.dump, args.in_memory)))
         return 0
 
     data = HERE / "data" / f"r{args.reps}_d{args.deals}"
@@ -153,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         dump = number == 0
         runs["baseline"].append(_baseline(args.shared, data, theirs_dump if dump else None))
         child = [str(Path(__file__)), "--child", str(data)]
+        child += ["--in-memory"] if args.in_memory else []
         runs["incentive"].append(_child(child + (["--dump", str(ours_dump)] if dump else [])))
 
     def median(impl: str, key: str) -> float:
@@ -168,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         f"peak {median('baseline', 'peak_mb'):6.0f} MB"
     )
     print(
-        f"  incentive (whole plan):             {ours_total:8.3f} s   "
+        f"  {'incentive (rows in memory):' if args.in_memory else 'incentive (whole plan):':<35}"
+        f"{ours_total:8.3f} s   "
         f"peak {median('incentive', 'peak_mb'):6.0f} MB"
     )
     print(
