@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, TextIO
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 
@@ -382,11 +382,15 @@ def record_model(kind: RecordKindInfo) -> RowModel:
 
 # ---- reading rows ----------------------------------------------------------------------------
 def _read_rows(source: RowSource, what: str) -> tuple[str, Iterator[tuple[int, Mapping[str, Any]]]]:
-    """(name shown in messages, iterator of (row number, row)) for a file or rows in memory."""
+    """(name shown in messages, iterator of (row number, row)) for a file or rows in memory.
+    A CSV file is read as a stream, a line at a time: a run never holds the whole file."""
     if isinstance(source, str | Path):
         path = Path(source)
         name = str(source)
         try:
+            if path.suffix.lower() != ".json":
+                stream = path.open(encoding="utf-8-sig", newline="")
+                return name, _csv_rows(stream, name, path)
             data = path.read_bytes()
         except OSError as exc:
             raise RecordError(
@@ -399,13 +403,8 @@ def _read_rows(source: RowSource, what: str) -> tuple[str, Iterator[tuple[int, M
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise RecordError(
-                [RecordProblem("R405", name, line, None, None, "the file is not valid UTF-8 text")]
-            ) from None
-        if path.suffix.lower() == ".json":
-            return name, _json_rows(text, name)
-        return name, _csv_rows(text, name)
+            raise _not_utf8(name, data, exc) from None
+        return name, _json_rows(text, name)
     return f"<{what}>", (
         (
             number,
@@ -415,37 +414,62 @@ def _read_rows(source: RowSource, what: str) -> tuple[str, Iterator[tuple[int, M
     )
 
 
+def _not_utf8(name: str, data: bytes, exc: UnicodeDecodeError) -> RecordError:
+    line = data[: exc.start].count(b"\n") + 1
+    return RecordError(
+        [RecordProblem("R405", name, line, None, None, "the file is not valid UTF-8 text")]
+    )
+
+
 #: Key of the reason a CSV row has the wrong number of values (no header holds a NUL).
 _SHAPE: Final = "\x00shape"
 
 
-def _csv_rows(text: str, name: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+def _csv_rows(
+    stream: io.TextIOBase | TextIO, name: str, path: Path | None = None
+) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    with stream:
+        reader = csv.DictReader(stream, strict=True)
+        try:
+            fieldnames = reader.fieldnames
+            if not fieldnames:
+                return
+            names = [f.strip() for f in fieldnames]
+            twice = sorted({f for f in names if names.count(f) > 1})
+            if twice:
+                reason = f"the header names the column '{twice[0]}' twice"
+                raise RecordError([RecordProblem("R405", name, 1, None, None, reason)])
+            columns = len(fieldnames)
+            for row in reader:
+                extra = row.pop(None, None)  # DictReader keeps extra values under None
+                values = {k.strip(): v for k, v in row.items()}
+                missing = sum(1 for v in values.values() if v is None)
+                if extra or missing:
+                    count = columns + len(extra or ()) - missing
+                    values[_SHAPE] = (
+                        f"the row has {count} values but the header has {columns} columns "
+                        "(put a value that holds a comma in double quotes)"
+                    )
+                yield reader.line_num, values
+        except csv.Error as exc:
+            raise RecordError(
+                [RecordProblem("R405", name, reader.line_num, None, None, f"not valid CSV: {exc}")]
+            ) from None
+        except UnicodeDecodeError as exc:
+            # Where in the file: read it again as bytes, only on this rare path.
+            if path is None:
+                raise
+            data = path.read_bytes()
+            raise _not_utf8(name, data, _first_bad(data, exc)) from None
+
+
+def _first_bad(data: bytes, exc: UnicodeDecodeError) -> UnicodeDecodeError:
+    """The decoding error of the whole file (a stream's error is relative to its chunk)."""
     try:
-        fieldnames = reader.fieldnames
-        if not fieldnames:
-            return
-        names = [f.strip() for f in fieldnames]
-        twice = sorted({f for f in names if names.count(f) > 1})
-        if twice:
-            reason = f"the header names the column '{twice[0]}' twice"
-            raise RecordError([RecordProblem("R405", name, 1, None, None, reason)])
-        columns = len(fieldnames)
-        for row in reader:
-            extra = row.pop(None, None)  # DictReader keeps extra values under None
-            values = {k.strip(): v for k, v in row.items()}
-            missing = sum(1 for v in values.values() if v is None)
-            if extra or missing:
-                count = columns + len(extra or ()) - missing
-                values[_SHAPE] = (
-                    f"the row has {count} values but the header has {columns} columns "
-                    "(put a value that holds a comma in double quotes)"
-                )
-            yield reader.line_num, values
-    except csv.Error as exc:
-        raise RecordError(
-            [RecordProblem("R405", name, reader.line_num, None, None, f"not valid CSV: {exc}")]
-        ) from None
+        data.decode("utf-8-sig")
+    except UnicodeDecodeError as whole:
+        return whole
+    return exc
 
 
 class _DuplicateKeyError(ValueError):

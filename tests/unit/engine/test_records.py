@@ -238,3 +238,29 @@ def test_magnitudes_no_payroll_has_are_refused(amount: object) -> None:
     with pytest.raises(RecordError) as info:
         incentive.evaluate(_plan(), PEOPLE, {"deal": [_deal(1, amount=amount)]})
     assert info.value.problems[0].field == "amount"
+
+
+def test_csv_files_are_streamed_not_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CSV file is read a line at a time (a JSON one needs its whole text)."""
+    plan = incentive.load_plan(
+        'plan "t"\ncurrency CNY\nperiod 2026-07-01 to 2026-09-30\n'
+        "deal fields: deal_id id, owner participant, amount money\n"
+        "measure revenue = sum of deal.amount\ncomponent c = revenue * 1%\n",
+        filename="t.rules",
+    )
+    people = tmp_path / "people.csv"
+    people.write_text("id\nA\n", encoding="utf-8")
+    deals = tmp_path / "deals.csv"
+    deals.write_text(
+        "deal_id,owner,amount\n" + "".join(f"D{n},A,1.00\n" for n in range(1000)),
+        encoding="utf-8",
+    )
+
+    def whole(self: Path) -> bytes:
+        raise AssertionError(f"{self} was read whole")
+
+    monkeypatch.setattr(Path, "read_bytes", whole)
+    result = incentive.evaluate(plan, people, {"deal": deals})
+    assert str(result.total) == "10.00"  # 1% of 1,000.00
