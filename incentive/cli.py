@@ -121,11 +121,10 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--participants", help="participants file (CSV or JSON)")
         sub.add_argument(
             "--records",
-            action="extend",
-            nargs="+",
+            action="append",
             default=[],
             metavar="[KIND=]FILE",
-            help="records files (CSV or JSON), one per record kind",
+            help="records file (CSV or JSON); repeat once per record kind",
         )
         sub.add_argument(
             "--skip-invalid",

@@ -115,7 +115,18 @@ def percent_value(text: str) -> Decimal:
     >>> percent_value("12.5"), percent_value("100")
     (Decimal('0.125'), Decimal('1.00'))
     """
-    return Decimal(f"{parse_decimal(text)}E-2")
+    return shift(parse_decimal(text), -2)
+
+
+def shift(value: Decimal, places: int) -> Decimal:
+    """``value`` × 10**places, exactly (``Decimal.scaleb`` rounds to the context's digits).
+
+    >>> shift(Decimal("50.00000000000000000000000000004"), -2)
+    Decimal('0.5000000000000000000000000000004')
+    """
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # a finite number: parsing refuses the others
+    return Decimal((sign, digits, exponent + places))
 
 
 def to_fraction(value: Exact) -> Fraction:

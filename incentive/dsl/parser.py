@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from importlib import resources
 from typing import Final
 
@@ -488,7 +489,7 @@ def _parse_all(text: str, filename: str) -> Tree[Token]:
             diagnostics.append(diagnostic)
             line = diagnostic.span.line
             lines = current.split("\n")
-            if line > 1 and diagnostic.span.column == 1 and _STATEMENT_START.match(lines[line - 1]):
+            if line > 1 and diagnostic.span.column == 1 and _starts(lines)(lines[line - 1]):
                 line -= 1  # a statement met where one was unfinished: set that one aside
             blanked = _blank_statement(current, line)
             if blanked is None or len(diagnostics) >= MAX_SYNTAX_ERRORS:
@@ -501,16 +502,25 @@ def _parse_all(text: str, filename: str) -> Tree[Token]:
     raise PlanSyntaxError(diagnostics, text)
 
 
+def _starts(lines: list[str]) -> Callable[[str], bool]:
+    """How to tell a line that begins a statement: at the start of the line, or, in a
+    plan whose statements are all indented, after its indentation."""
+    if any(_STATEMENT_START.match(line) for line in lines):
+        return lambda line: _STATEMENT_START.match(line) is not None
+    return lambda line: _STATEMENT_START.match(line.lstrip()) is not None
+
+
 def _blank_statement(text: str, line: int) -> str | None:
     """``text`` with the statement holding ``line`` replaced by empty lines (so every
     position after it stays where it was), or None when there is nothing left to skip."""
     lines = text.split("\n")
+    starts = _starts(lines)
     index = min(max(line - 1, 0), len(lines) - 1)
     start = index
-    while start > 0 and not _STATEMENT_START.match(lines[start]):
+    while start > 0 and not starts(lines[start]):
         start -= 1
     end = index + 1
-    while end < len(lines) and not _STATEMENT_START.match(lines[end]):
+    while end < len(lines) and not starts(lines[end]):
         end += 1
     if not any(lines[start:end]):
         return None

@@ -619,13 +619,16 @@ class _PlanRun:
         self.problems: list[EvaluationProblem] = []
         self.unpaid: dict[str, str] = {}
         self.evaluated: list[_Evaluated] = []
+        #: failures of the level being worked out, told to the others when it ends
+        self.pending: dict[str, EvaluationProblem] = {}
 
     def _fail(self, participant: Participant, error: Exception, *, measuring: bool = True) -> None:
         self.problems.append(_problem(participant.id, error))
         self.unpaid[participant.id] = self.problems[-1].render()
         if measuring:
-            # Without all their values, the team values over them cannot be worked out.
-            self.directory.failed[participant.id] = self.problems[-1]
+            # Without all their values, the team values over them cannot be worked out;
+            # the others learn it when the level ends, so that no value depends on order.
+            self.pending[participant.id] = self.problems[-1]
 
     def measures(self) -> None:
         """Phase 1: aggregates and measures for the whole population, level by level (a
@@ -651,10 +654,17 @@ class _PlanRun:
             if compiled.levels == 0 and not self._windows(item):
                 continue
             self.evaluated.append(item)
+        self._level_ends()
         if compiled.levels > 0:
             for level in range(1, compiled.levels + 1):
                 self.evaluated = [item for item in self.evaluated if self._level(item, level)]
+                self._level_ends()
             self.evaluated = [item for item in self.evaluated if self._windows(item)]
+            self._level_ends()
+
+    def _level_ends(self) -> None:
+        self.directory.failed.update(self.pending)
+        self.pending.clear()
 
     def _level(self, item: _Evaluated, level: int) -> bool:
         try:

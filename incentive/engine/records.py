@@ -17,6 +17,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any, Final, TextIO
 
@@ -29,12 +30,12 @@ from incentive.errors import RecordError, RecordProblem
 from incentive.money import (
     MAX_DIGITS,
     MAX_EXPONENT,
-    Exact,
     NumberLimitError,
-    add,
     mul,
     parse_decimal,
     percent_value,
+    shift,
+    to_fraction,
 )
 
 RowSource = str | Path | Sequence[Mapping[str, Any]]
@@ -770,10 +771,33 @@ def _load_population(
         out[name] = _load(plan, source, assigned[name], given, known, rejected_ids, links, progress)
     # A record one plan rejected is rejected for all: no plan pays on what another refused.
     refused = {
-        (kind, label) for inputs in out.values() for kind, label, _, _ in inputs.rejected_records
+        (kind, label): (owner, reason)
+        for inputs in out.values()
+        for kind, label, owner, reason in inputs.rejected_records
     }
     if refused and len(out) > 1:
+        # A record whose row of credit another plan refused is refused too: paying the
+        # rows left would pay the wrong people, or its owner in full.
+        for inputs in out.values():
+            for (target, record_id), shares in inputs.credits.items():
+                lost = [s for s in shares if (s.kind, s.row_id) in refused]
+                if lost and (target, record_id) not in refused:
+                    record = next(r for r in inputs.records[target] if r.id == record_id)
+                    reason = (
+                        f"{record.source}:{record.row}: error[R410]: {target} {record_id} is "
+                        f"rejected: rows of its credit (for "
+                        f"{', '.join(s.participant_id for s in lost)}) were rejected"
+                    )
+                    refused[(target, record_id)] = (record.participant_id, reason)
         for name, inputs in out.items():
+            own = {(kind, label) for kind, label, _, _ in inputs.rejected_records}
+            # What another plan refused, this one lists too (each plan reconciles every
+            # row it read), and pays no share a refused row of credit gave.
+            elsewhere = [
+                (kind, label, owner, reason)
+                for (kind, label), (owner, reason) in refused.items()
+                if (kind, label) not in own and kind in inputs.records
+            ]
             out[name] = Inputs(
                 inputs.participants,
                 {
@@ -781,7 +805,7 @@ def _load_population(
                     for kind, rows in inputs.records.items()
                 },
                 inputs.problems,
-                inputs.rejected_records,
+                (*inputs.rejected_records, *elsewhere),
                 {key: shares for key, shares in inputs.credits.items() if key not in refused},
             )
     if problems:
@@ -895,6 +919,7 @@ def _load(
             if decl.conversion is not None
         ]
         dated = plan.dated.get(kind_name)
+        credit_field = next((n for n, d in kind.fields.items() if d.kind == "credit"), None)
         model = record_model(kind)
         source_name, rows = _read_rows(records[kind_name], f"{kind_name} records")
         sources[kind_name] = source_name
@@ -905,13 +930,17 @@ def _load(
                 progress(f"reading {kind_name}", number, None)
             raw_id = row.get(kind.id_field) if kind.id_field else None
             label = str(raw_id) if raw_id not in (None, "") else f"row {number}"
+            # Whom a row that cannot be read names, so their statement can list it.
+            named = _raw(row.get(kind.participant_field)) or None
             if missing:
-                rejected.append((kind_name, label, None, missing[0].render()))
+                rejected.append((kind_name, label, named, missing[0].render()))
                 continue
             valid, found = _validate(model, source_name, number, row)
             if valid is None:
                 problems += found
-                rejected.append((kind_name, label, None, found[0].render()))
+                rejected.append((kind_name, label, named, found[0].render()))
+                if credit_field is not None and _raw(row.get(credit_field)):
+                    lost.setdefault(_raw(row.get(credit_field)), []).append(named or label)
                 continue
             values = valid
             record_id = values[kind.id_field] if kind.id_field else label
@@ -955,9 +984,8 @@ def _load(
             if problem is not None:
                 problems.append(problem)
                 rejected.append((kind_name, record_id, owner, problem.render()))
-                if kind_name in plan.credit_kinds:
-                    target = values[next(n for n, d in kind.fields.items() if d.kind == "credit")]
-                    lost.setdefault(target, []).append(owner)
+                if credit_field is not None:
+                    lost.setdefault(values[credit_field], []).append(owner)
                 continue
             kept[record_id] = Record(
                 kind_name, record_id, owner, values, source_name, number, conversions
@@ -969,9 +997,19 @@ def _load(
     return Inputs(tuple(people.values()), by_kind, tuple(problems), tuple(rejected), credits)
 
 
-def _percent_text(share: Exact) -> str:
-    """A share as a percentage, as a finance team writes it: 0.9 → 90%, 0.3333 → 33.33%."""
-    text = f"{mul(share, Decimal(100)):f}"
+def _percent_text(share: Decimal | Fraction) -> str:
+    """A share as a percentage, as a finance team writes it: 0.9 → 90%, 0.3333 → 33.33%
+    (a sum of shares is exact: it ends within the places its shares have)."""
+    if isinstance(share, Fraction):
+        twos = fives = 0
+        rest = share.denominator
+        while rest % 2 == 0:
+            rest, twos = rest // 2, twos + 1
+        while rest % 5 == 0:
+            rest, fives = rest // 5, fives + 1
+        places = max(twos, fives)  # a sum of decimals: its denominator divides 10**places
+        share = shift(Decimal(share.numerator * (10**places // share.denominator)), -places)
+    text = f"{shift(share, 2):f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text + "%"
@@ -1086,15 +1124,18 @@ def _credits(
         # A record whose every row of credit was rejected is not credited to its owner
         # instead: the rows said it was to be shared.
         bad: dict[str, str] = {
-            record_id: f"its rows of credit (for {', '.join(owners)}) were rejected"
+            record_id: f"rows of its credit (for {', '.join(owners)}) were rejected"
             for record_id, owners in lost.items()
-            if record_id in records and record_id not in grouped
+            if record_id in records
         }
         for record_id, group in grouped.items():
+            if record_id in bad:
+                # Its credit is incomplete: paying the rows that are left would pay the
+                # wrong people, or the owner in full.
+                for row in group:
+                    refuse(row, None, None, f"credits {target} {record_id}, which is rejected")
+                continue
             split = [r for r in group if not (flag_field and r.values[flag_field])]
-            total: Exact = Decimal(0)
-            for r in split:
-                total = add(total, r.values[share_field])  # exactly, however many digits
             outside = [r for r in group if not 0 < r.values[share_field] <= 1]
             if outside:
                 for row in group:
@@ -1106,15 +1147,9 @@ def _credits(
                         refuse(row, None, None, f"credits {target} {record_id}, which is rejected")
                 bad[record_id] = "a share of it is not between 0% and 100%"
                 continue
+            total = sum((to_fraction(r.values[share_field]) for r in split), Fraction(0))
             if split and total != 1:
-                shown = _percent_text(total)
-                missing = lost.get(record_id)
-                why = (
-                    f"add up to {shown} without the rows of credit rejected above "
-                    f"(for {', '.join(missing)})"
-                    if missing
-                    else f"add up to {shown}, not 100%"
-                )
+                why = f"add up to {_percent_text(total)}, not 100%"
                 for row in group:
                     share = _percent_text(row.values[share_field])
                     reason = (

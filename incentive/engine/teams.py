@@ -141,16 +141,24 @@ class Population:
             for member in self.members:
                 groups.setdefault(self.group_of(member, group), []).append(member)
             self._groups[group] = groups
-        members = groups.get(self.group_of(env, group), [env])
-        for member in members:
-            problem = self.directory.failed.get(member.participant_id)
-            if problem is not None:
-                raise TeamFailure(
-                    "E604",
-                    f"{group} '{self.group_of(env, group)}': {member.participant_id} could "
-                    f"not be evaluated ({problem.code}: {problem.message}), so the values "
-                    f"of their {group} cannot be worked out",
-                )
+        value = self.group_of(env, group)
+        members = groups.get(value, [env])
+        failed = self.directory.failed
+        # Whether a member failed, looked up once per group (and per count of failures,
+        # which grows only between levels), not once per member asking.
+        key = ("failed", group, value, len(failed))
+        culprit = self._cache.get(key, ())
+        if culprit == ():
+            culprit = self._cache[key] = next(
+                (m.participant_id for m in members if m.participant_id in failed), None
+            )
+        if culprit is not None:
+            problem = failed[culprit]
+            raise TeamFailure(
+                "E604",
+                f"{group} '{value}': {culprit} could not be evaluated ({problem.code}: "
+                f"{problem.message}), so the values of their {group} cannot be worked out",
+            )
         return members
 
     # ---- sum of revenue within team -------------------------------------------------

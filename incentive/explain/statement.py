@@ -259,7 +259,7 @@ class _Writer:
             and "ratio" in (left.unit, right.unit)
         ):
             test = _TESTS[step.op]
-            while places < 12 and test(
+            while places < 20 and test(
                 fmt.shown(left.value, left.unit, places), fmt.shown(right.value, right.unit, places)
             ) != bool(step.value):
                 places += 1
