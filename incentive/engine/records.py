@@ -430,9 +430,9 @@ def _csv_rows(
     stream: io.TextIOBase | TextIO, name: str, path: Path | None = None
 ) -> Iterator[tuple[int, Mapping[str, Any]]]:
     with stream:
-        reader = csv.DictReader(stream, strict=True)
+        reader = csv.reader(stream, strict=True)
         try:
-            fieldnames = reader.fieldnames
+            fieldnames = next(reader, None)
             if not fieldnames:
                 return
             names = [f.strip() for f in fieldnames]
@@ -440,15 +440,16 @@ def _csv_rows(
             if twice:
                 reason = f"the header names the column '{twice[0]}' twice"
                 raise RecordError([RecordProblem("R405", name, 1, None, None, reason)])
-            columns = len(fieldnames)
+            columns = len(names)
             for row in reader:
-                extra = row.pop(None, None)  # DictReader keeps extra values under None
-                values = {k.strip(): v for k, v in row.items()}
-                missing = sum(1 for v in values.values() if v is None)
-                if extra or missing:
-                    count = columns + len(extra or ()) - missing
+                if not row:
+                    continue  # a blank line, as DictReader skipped them
+                values: dict[str, Any] = dict(zip(names, row))
+                if len(row) != columns:
+                    if len(row) < columns:
+                        values.update(dict.fromkeys(names[len(row) :]))
                     values[_SHAPE] = (
-                        f"the row has {count} values but the header has {columns} columns "
+                        f"the row has {len(row)} values but the header has {columns} columns "
                         "(put a value that holds a comma in double quotes)"
                     )
                 yield reader.line_num, values
