@@ -99,14 +99,21 @@ class _Ledger:
     """Which records were counted, and why each of the others was left out."""
 
     def __init__(self) -> None:
-        self.counted: set[tuple[str, str]] = set()
+        #: the ids of the records counted, by kind (no tuple made for each record)
+        self.counted: dict[str, set[str]] = {}
         self.excluded: dict[tuple[str, str], str] = {}
         #: records left out of a sub-period only for being dated in another one: their
         #: reason stands only if nothing says more (they count, or fail elsewhere)
         self.elsewhere: dict[tuple[str, str], str] = {}
 
     def count(self, kind: str, record_id: str) -> None:
-        self.counted.add((kind, record_id))
+        self.counted_of(kind).add(record_id)
+
+    def counted_of(self, kind: str) -> set[str]:
+        found = self.counted.get(kind)
+        if found is None:
+            found = self.counted[kind] = set()
+        return found
 
     def exclude(self, kind: str, record_id: str, reason: str, *, elsewhere: bool = False) -> None:
         (self.elsewhere if elsewhere else self.excluded).setdefault((kind, record_id), reason)
@@ -115,7 +122,8 @@ class _Ledger:
         return self.excluded.get(key) or self.elsewhere.get(key)
 
     def merge(self, other: _Ledger) -> None:
-        self.counted |= other.counted
+        for kind, ids in other.counted.items():
+            self.counted_of(kind).update(ids)
         for key, reason in other.excluded.items():
             self.excluded.setdefault(key, reason)
         for key, reason in other.elsewhere.items():
@@ -131,6 +139,7 @@ def _aggregate(agg: CompiledAggregate, env: ParticipantEnv, ledger: _Ledger) -> 
     excluded: list[tr.Exclusion] = []
     field = agg.field
     tests = [condition.test for condition in agg.conditions]
+    counted_add = ledger.counted_of(agg.kind).add
     for credit in credits:
         record = credit.record
         failed = None
@@ -146,7 +155,7 @@ def _aggregate(agg: CompiledAggregate, env: ParticipantEnv, ledger: _Ledger) -> 
             if not elsewhere:  # a record of another sub-period is explained in its own
                 excluded.append(tr.Exclusion(record.id, record.values, field, info, bounds))
             continue
-        ledger.count(agg.kind, record.id)
+        counted_add(record.id)
         counted_ids.append(record.id)
         if field is not None:
             value = record.values[field]
@@ -789,18 +798,18 @@ def _dispositions(
 ) -> tuple[RecordDisposition, ...]:
     out: list[RecordDisposition] = []
     paid = {result.participant_id for result in results} | set(unpaid)
-    counted = ledger.counted
     for kind, records in inputs.records.items():
+        counted = ledger.counted.get(kind, set())
         if kind in checked.credit_kinds:
             # A row of credit is applied to its record; the record says what counted.
             out += [RecordDisposition(kind, r.id, r.participant_id, "counted") for r in records]
             continue
         for record in records:
-            key = (kind, record.id)
             owner = record.participant_id
-            if key in counted:
+            if record.id in counted:
                 out.append(RecordDisposition(kind, record.id, owner, "counted"))
                 continue
+            key = (kind, record.id)
             shares = inputs.credits.get(key)
             credited = [owner] if shares is None else [s.participant_id for s in shares]
             failed = next((p for p in credited if p in unpaid), None)
