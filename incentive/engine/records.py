@@ -444,7 +444,7 @@ def _csv_rows(
             for row in reader:
                 if not row:
                     continue  # a blank line, as DictReader skipped them
-                values: dict[str, Any] = dict(zip(names, row))
+                values: dict[str, Any] = dict(zip(names, row, strict=False))  # checked below
                 if len(row) != columns:
                     if len(row) < columns:
                         values.update(dict.fromkeys(names[len(row) :]))
