@@ -168,10 +168,11 @@ def _find(folder: Path, stems: Sequence[str]) -> Path | None:
 
 
 def _sources(
-    args: argparse.Namespace, plan: CompiledPlan
+    args: argparse.Namespace, kinds: Sequence[str]
 ) -> tuple[RowSource, dict[str, RowSource]]:
+    """The participants and records a run reads: given on the command line, else found in
+    the plan's folder by name."""
     folder = Path(args.plan) if Path(args.plan).is_dir() else None
-    kinds = list(plan.checked.record_kinds)
     participants: RowSource | None = args.participants
     if participants is None and folder is not None:
         participants = _find(folder, ["participants"])
@@ -314,24 +315,29 @@ def _diagnostics_json(error: PlanError) -> dict[str, Any]:
     }
 
 
+def _announce_warnings(plan: CompiledPlan, path: str, *, strict: bool) -> None:
+    """Refuse a plan with warnings under --strict; otherwise say it has them, on stderr,
+    where the payouts are printed (a plan with warnings still runs)."""
+    warnings = plan.checked.warnings
+    if warnings and strict:
+        for warning in warnings:
+            print(render_diagnostic(warning, plan.checked.source) + "\n", file=sys.stderr)
+        raise _Refused(f"{_count(len(warnings), 'warning')} in {path} (--strict)")
+    if warnings:
+        codes = ", ".join(sorted({w.code for w in warnings}))
+        print(
+            f"{path}: {_count(len(warnings), 'warning')} ({codes}); "
+            f"'incentive check {path}' shows them",
+            file=sys.stderr,
+        )
+
+
 def _evaluate(
     args: argparse.Namespace, *, only: str | None = None
 ) -> tuple[CompiledPlan, RunResult]:
     plan = api.load_plan(_plan_path(args.plan))
-    warnings = plan.checked.warnings
-    if warnings and args.strict:
-        for warning in warnings:
-            print(render_diagnostic(warning, plan.checked.source) + "\n", file=sys.stderr)
-        raise _Refused(f"{_count(len(warnings), 'warning')} in {args.plan} (--strict)")
-    if warnings:
-        # A plan with warnings still runs; say so where the payouts are printed.
-        codes = ", ".join(sorted({w.code for w in warnings}))
-        print(
-            f"{args.plan}: {_count(len(warnings), 'warning')} ({codes}); "
-            f"'incentive check {args.plan}' shows them",
-            file=sys.stderr,
-        )
-    participants, records = _sources(args, plan)
+    _announce_warnings(plan, args.plan, strict=args.strict)
+    participants, records = _sources(args, list(plan.checked.record_kinds))
     try:
         with _progress(args) as bar:
             result = api.evaluate(
@@ -350,31 +356,10 @@ def _evaluate(
 
 def _population(args: argparse.Namespace, files: list[Path]) -> PopulationResult:
     plans = {file.stem: api.load_plan(file) for file in files}
-    for name, plan in plans.items():
-        warnings = plan.checked.warnings
-        if warnings and args.strict:
-            for warning in warnings:
-                print(render_diagnostic(warning, plan.checked.source) + "\n", file=sys.stderr)
-            raise _Refused(f"{_count(len(warnings), 'warning')} in {files[0].parent / name}.rules")
-    folder = Path(args.plan)
-    participants = args.participants or _find(folder, ["participants"])
-    if participants is None:
-        raise _UsageError("say where the participants are: --participants FILE")
+    for file, plan in zip(files, plans.values(), strict=True):
+        _announce_warnings(plan, str(file), strict=args.strict)
     kinds = sorted({kind for plan in plans.values() for kind in plan.checked.record_kinds})
-    records: dict[str, RowSource] = {}
-    for item in args.records:
-        kind, sep, file = item.partition("=")
-        if not sep:
-            file, kind = item, _kind_of(item, kinds)
-        records[kind] = file
-    for kind in kinds:
-        if kind not in records:
-            found = _find(folder, _stems(kind))
-            if found is None:
-                raise _UsageError(
-                    f"no file for '{kind}' records in {folder}; give one with --records {kind}=FILE"
-                )
-            records[kind] = found
+    participants, records = _sources(args, kinds)
     with _progress(args) as bar:
         result = api.evaluate_population(
             plans, participants, records, skip_invalid=args.skip_invalid, progress=bar
