@@ -1310,8 +1310,9 @@ def _per_member(expr: ast.Expr, group: str, report: _Report, seen: set[str]) -> 
     return None
 
 
-def check_rankings(plan: ast.Plan, report: _Report) -> None:
-    """Rankings order numbers within a group; team values are for the whole period."""
+def check_teams(plan: ast.Plan, report: _Report) -> None:
+    """Rankings order numbers within a group; team values are for the whole period; a
+    pool's amount is the same for every member and takes no modifier."""
     for ranking in report.rankings.values():
         _check_group(ranking.group, ranking.group_span, report)
         unit = _member_value(ranking.measure, ranking.measure_span, report, "a ranking")
@@ -2693,7 +2694,7 @@ PASSES: Final[tuple[Callable[[ast.Plan, _Report], None], ...]] = (
     check_names,
     check_declarations,
     check_expressions,
-    check_rankings,
+    check_teams,
     check_cycles,
     check_windows,
     check_caps,
