@@ -14,6 +14,7 @@ from typing import Literal
 
 from incentive.dsl.check import CheckedPlan, check_plan
 from incentive.dsl.parser import decode_plan, parse_plan
+from incentive.engine.columnar import Unsupported, evaluate_columns
 from incentive.engine.compile import CompiledPlan, compile_plan
 from incentive.engine.evaluate import (
     check_plans_agree,
@@ -28,6 +29,7 @@ from incentive.errors import Diagnostic, PlanSyntaxError, RecordError, RecordPro
 from incentive.explain.statement import Statement, build_statement
 
 Lang = Literal["en", "zh"]
+Engine = Literal["auto", "columnar", "straightforward"]
 
 __all__ = [
     "check_plan",
@@ -102,6 +104,7 @@ def evaluate(
     *,
     skip_invalid: bool = False,
     progress: Progress | None = None,
+    engine: Engine = "auto",
 ) -> RunResult:
     """Evaluate a plan for a whole population.
 
@@ -113,6 +116,10 @@ def evaluate(
         skip_invalid: pay the valid rows and list the rejected ones instead of stopping.
         progress: called now and then with (stage, done, total or None) on long runs,
             e.g. to draw a progress bar.
+        engine: "auto" evaluates as columns when the plan and the inputs allow it
+            (`incentive.engine.columnar`) and participant by participant otherwise;
+            "columnar" raises `Unsupported` instead of falling back; "straightforward"
+            always goes participant by participant.  Results are the same either way.
 
     Returns:
         Payouts, traces, and the disposition of every record.
@@ -120,11 +127,20 @@ def evaluate(
     Raises:
         RecordError: bad input rows (unless ``skip_invalid``), or an unreadable file.
         EvaluationError: participants the plan cannot be evaluated for (zero quota…).
+        Unsupported: only with ``engine="columnar"``.
     """
     if isinstance(participants, Inputs):
+        if engine == "columnar":
+            raise Unsupported("inputs already read row by row")
         inputs = participants
     else:
         by_kind = _by_kind(plan.checked, records)
+        if engine != "straightforward":
+            try:
+                return evaluate_columns(plan, participants, by_kind, progress=progress)
+            except Unsupported:
+                if engine == "columnar":
+                    raise
         inputs = load_inputs(plan.checked, participants, by_kind, progress=progress)
     return evaluate_inputs(plan, inputs, skip_invalid=skip_invalid, progress=progress)
 

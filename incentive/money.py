@@ -252,10 +252,19 @@ def quantize(value: Exact, quantum: Decimal, mode: RoundingMode = "half_up") -> 
     Decimal('2.68')
     """
     steps = to_fraction(value) / to_fraction(quantum)
-    whole = _round_fraction(steps, mode)
+    return quanta(_round_fraction(steps, mode), quantum)
+
+
+def quanta(count: int, quantum: Decimal) -> Decimal:
+    """``count`` times ``quantum``, written with the quantum's places (``1234`` cents is
+    ``12.34``), as `quantize` writes every amount.
+
+    >>> quanta(1234, Decimal("0.01"))
+    Decimal('12.34')
+    """
     try:
-        # Exact: the product has the digits of `whole`; a longer one raises, never rounds.
-        return _CTX.multiply(Decimal(whole), quantum).quantize(quantum, context=_CTX)
+        # Exact: the product has the digits of `count`; a longer one raises, never rounds.
+        return _CTX.multiply(Decimal(count), quantum).quantize(quantum, context=_CTX)
     except (decimal.Inexact, decimal.InvalidOperation, decimal.Overflow) as exc:
         raise NumberLimitError("value too large") from exc
 

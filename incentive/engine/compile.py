@@ -101,6 +101,8 @@ class Condition:
 
     test: ValueFn
     info: tr.FilterCondition
+    #: the condition as written, for engines that test whole columns at once
+    node: ast.Expr
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +121,8 @@ class CompiledAggregate:
     #: the record date field its first condition tests against its sub-period
     #: (`closed_on in month`): records are handed to each sub-period by that date
     window_field: str | None = None
+    #: the aggregate as written
+    node: ast.Aggregate | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -641,6 +645,7 @@ class _Compiler:
                 names,
                 self.unit(node),
                 window_field,
+                node,
             )
         )
         self.aggregate_index[node] = index
@@ -672,6 +677,7 @@ class _Compiler:
                 self.checked.period_start if isinstance(node, ast.InPeriod) else None,
                 node.window if isinstance(node, ast.InPeriod) else None,
             ),
+            node,
         )
 
     def _record_field(self, node: ast.Expr) -> str | None:

@@ -769,7 +769,7 @@ def _result(
     )
     employed = env.active if checked.employment is not None else None
     period_days = calendar.days_between(*env.full)
-    return ParticipantResult.model_construct(
+    return ParticipantResult.traced(
         participant_id=participant.id,
         name=participant.name,
         components=lines,

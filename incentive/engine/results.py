@@ -5,11 +5,12 @@ and the fate of every input record.  Imports engine.trace only.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from incentive.engine.trace import ParticipantTrace
 
@@ -81,7 +82,27 @@ class ParticipantResult(BaseModel):
     components: tuple[ComponentResult, ...]
     total: Decimal
     plan: PlanInfo = Field(repr=False)
-    trace: ParticipantTrace = Field(exclude=True, repr=False)
+    #: the trace, or how to work it out when first asked (the columnar engine's)
+    _trace: ParticipantTrace | Callable[[], ParticipantTrace] | None = PrivateAttr(None)
+
+    @property
+    def trace(self) -> ParticipantTrace:
+        """Everything the engine did for this participant: what a statement explains."""
+        trace = self._trace
+        if trace is None:
+            raise ValueError("this result was made without a trace")
+        if not isinstance(trace, ParticipantTrace):
+            trace = self._trace = trace()
+        return trace
+
+    @classmethod
+    def traced(
+        cls, trace: ParticipantTrace | Callable[[], ParticipantTrace], **fields: Any
+    ) -> ParticipantResult:
+        """A result from values already checked, with its trace (or how to get it)."""
+        result = cls.model_construct(**fields)
+        result._trace = trace
+        return result
 
     def amount(self, component: str) -> Decimal:
         """The rounded amount of one component, by name."""
@@ -114,22 +135,35 @@ class RecordSummary(BaseModel):
     excluded_by_rule: dict[str, int] = Field(default_factory=dict)
 
 
+class Participants(Sequence[ParticipantResult]):
+    """Results made when first read, for a run computed as columns: a population's
+    payouts cost nothing until someone looks at them."""
+
+    def position(self, participant_id: str) -> int:
+        """Where ``participant_id`` is; `KeyError` when nowhere."""
+        raise NotImplementedError
+
+
 class RunResult(BaseModel):
     """A whole run: every participant's payout, the total, and every record's fate."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     plan: PlanInfo
-    participants: tuple[ParticipantResult, ...]
+    #: in the participants' order; the columnar engine makes each result when first read
+    participants: Sequence[ParticipantResult]
     total: Decimal
     records: RecordSummary
-    dispositions: tuple[RecordDisposition, ...] = Field(repr=False)
+    #: in the records' order (kind by kind, as read), then the rejected ones
+    dispositions: Sequence[RecordDisposition] = Field(repr=False)
     rejected: tuple[str, ...] = ()
     #: participants left unpaid (only with skip_invalid), each with the reason
     unpaid: tuple[str, ...] = ()
 
     def participant(self, participant_id: str) -> ParticipantResult:
         """One participant's result, by id."""
+        if isinstance(self.participants, Participants):
+            return self.participants[self.participants.position(participant_id)]
         for result in self.participants:
             if result.participant_id == participant_id:
                 return result

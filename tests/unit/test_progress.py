@@ -29,7 +29,11 @@ def test_the_engine_reports_reading_and_evaluating(monkeypatch: pytest.MonkeyPat
     deals = [{"deal_id": f"D{n}", "owner": f"P{n % 5}", "amount": "1.00"} for n in range(10)]
     seen: list[tuple[str, int, int | None]] = []
     result = incentive.evaluate(
-        plan, people, {"deal": deals}, progress=lambda *report: seen.append(report)
+        plan,
+        people,
+        {"deal": deals},
+        progress=lambda *report: seen.append(report),
+        engine="straightforward",
     )
     assert result.total == sum(p.total for p in result.participants)
     reading = [r for r in seen if r[0] == "reading deal"]
@@ -38,6 +42,21 @@ def test_the_engine_reports_reading_and_evaluating(monkeypatch: pytest.MonkeyPat
     # Each participant is met twice (measures, then components): 10 steps in all.
     assert evaluating == [("evaluating", n, 10) for n in (2, 4, 6, 8, 10)]
     assert runtime.PARTICIPANTS_PER_REPORT > 1  # the real setting reports rarely
+
+
+def test_the_columnar_engine_reports_its_blocks_and_the_end() -> None:
+    plan = incentive.load_plan(PLAN, filename="t.rules")
+    people = [{"id": f"P{n}"} for n in range(5)]
+    deals = [{"deal_id": f"D{n}", "owner": f"P{n % 5}", "amount": "1.00"} for n in range(10)]
+    seen: list[tuple[str, int, int | None]] = []
+    incentive.evaluate(
+        plan,
+        people,
+        {"deal": deals},
+        progress=lambda *report: seen.append(report),
+        engine="columnar",
+    )
+    assert seen[-1] == ("evaluating", 5, 5)
 
 
 def test_the_bar_waits_then_draws_then_wipes(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,327 @@
+"""Records read as columns (pyarrow), for the columnar engine.
+
+A file is read in blocks by pyarrow's CSV reader (streamed, never whole), every column as
+text.  Each declared field is then checked over the whole column at once against the
+forms the straightforward reader accepts without a doubt (``12345.67``, ``2026-07-01``,
+text without surrounding spaces …) and converted: amounts to int64 counts of ``10**-scale``,
+dates to day ordinals.  Anything else (a value that needs the row-by-row reader to say
+what is wrong with it, or to read it at all) raises `Unreadable`, and the run is read by
+the straightforward reader, which names the file, row, field and value.  The text of every
+declared column is kept, so a statement can show a record exactly as the other reader does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
+import pyarrow.csv as pa_csv  # type: ignore[import-untyped]
+
+from incentive.dsl import ast
+from incentive.dsl.check import CheckedPlan, RecordKindInfo
+from incentive.engine.rational import Array
+from incentive.engine.records import MAX_TEXT
+from incentive.engine.runtime import Progress
+
+#: Bytes pyarrow reads at a time: memory stays bounded whatever the file's size.
+BLOCK_BYTES: Final = 1 << 22
+
+#: Amount and number forms read as columns: at most 15 digits (exact through a double),
+#: and at most this many decimals.
+_SCALES: Final = (2, 6)
+
+#: Characters `str.strip` removes (those `str.isspace` calls space), for RE2.
+_SPACE: Final = "".join(f"\\x{{{code:x}}}" for code in range(0x3001) if chr(code).isspace())
+_PADDED: Final = f"^[{_SPACE}]|[{_SPACE}]$"
+
+#: Days from 0001-01-01 (ordinal 1) to 1970-01-01, where pyarrow counts from.
+_EPOCH: Final = dt.date(1970, 1, 1).toordinal()
+
+_NUMERIC: Final = {
+    "money": False,
+    "positive_money": False,
+    "signed_money": True,
+    "number": True,
+    "positive_number": True,
+    "count": False,
+    "positive_count": False,
+    "score": True,
+}
+_TEXT: Final = ("id", "participant", "text")
+
+
+class Unreadable(Exception):
+    """The columns cannot be read as columns; the straightforward reader reads them."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class KindColumns:
+    """One record kind's rows as columns, in file order (row ``i`` is line ``i + 2``)."""
+
+    kind: str
+    source: str
+    size: int
+    #: the index of each record's participant in the participants' order
+    owner: Array
+    #: each numeric field as int64 counts of 10**-scale, with its scale
+    numbers: dict[str, tuple[Array, int]] = field(default_factory=dict)
+    #: each date field as day ordinals (`datetime.date.toordinal`)
+    dates: dict[str, Array] = field(default_factory=dict)
+    #: the text of every declared column, as read
+    raw: dict[str, pa.ChunkedArray] = field(default_factory=dict)
+    #: the first row number (a file's first row after its header is row 2)
+    first_row: int = 2
+
+    def text(self, name: str) -> pa.ChunkedArray:
+        return self.raw[name]
+
+
+def read_kind(
+    kind: RecordKindInfo,
+    source: str | Path | Sequence[Mapping[str, Any]],
+    people: Sequence[str],
+    progress: Progress | None = None,
+) -> KindColumns:
+    """A record kind's file (or rows in memory) as checked columns; `Unreadable` when
+    some row needs the straightforward reader.  ``people`` are the participants' ids."""
+    if kind.id_field is None:
+        raise Unreadable("records without an id field")
+    columns = _columns(kind.name, dict(kind.fields), source, f"{kind.name} records", progress)
+    _unique(columns.raw[kind.id_field])
+    owner = pc.index_in(columns.raw[kind.participant_field], value_set=pa.array(people))
+    if owner.null_count:
+        raise Unreadable("a record names no participant of the file")
+    columns.owner = owner.to_numpy(zero_copy_only=False).astype(np.int64)
+    return columns
+
+
+@dataclass
+class PeopleColumns:
+    """The participants as columns: their ids and names, and each declared field."""
+
+    ids: list[str]
+    names: list[str]
+    columns: KindColumns
+
+
+def read_people(
+    plan: CheckedPlan, source: str | Path | Sequence[Mapping[str, Any]]
+) -> PeopleColumns:
+    """The participants' file (or rows) as checked columns; `Unreadable` as `read_kind`."""
+    fields: dict[str, ast.FieldDecl | None] = dict(plan.participant_fields)
+    id_field = plan.participant_id_field
+    if id_field not in fields:
+        fields[id_field] = None
+    for decl in fields.values():
+        if decl is not None and decl.kind == "participant":
+            raise Unreadable("participants link to one another")
+    columns = _columns("participants", fields, source, "participants", None, optional="name")
+    ids = columns.raw[id_field]
+    for name in plan.group_fields:
+        _check_text(columns.raw[name], required=True)
+    _unique(ids)
+    id_list = ids.to_pylist()
+    if "name" in columns.raw:
+        names = [n or pid for n, pid in zip(columns.raw["name"].to_pylist(), id_list, strict=True)]
+    else:
+        names = id_list
+    return PeopleColumns(id_list, names, columns)
+
+
+def _columns(
+    label: str,
+    fields: Mapping[str, ast.FieldDecl | None],
+    source: str | Path | Sequence[Mapping[str, Any]],
+    what: str,
+    progress: Progress | None,
+    optional: str | None = None,
+) -> KindColumns:
+    names = list(fields)
+    if isinstance(source, str | Path):
+        if Path(source).suffix.lower() == ".json":
+            raise Unreadable("a JSON file")
+        table, name = _read_csv(Path(source), names, optional, label, progress), str(source)
+    else:
+        table, name = _from_rows(source, names, optional), f"<{what}>"
+    columns = KindColumns(label, name, table.num_rows, np.zeros(0, dtype=np.int64))
+    columns.raw = {n: table.column(n) for n in table.column_names}
+    columns.first_row = 2 if isinstance(source, str | Path) else 1
+    if optional in columns.raw:
+        _check_text(columns.raw[optional], required=False)
+    for field_name, decl in fields.items():
+        column = columns.raw[field_name]
+        if decl is None:  # an id the plan does not declare
+            _check_text(column, required=True)
+            continue
+        if decl.conversion is not None or decl.within_period:
+            raise Unreadable(f"field '{field_name}' is converted or bounded to the period")
+        if decl.kind in _NUMERIC:
+            columns.numbers[field_name] = _numbers(column, decl.kind, decl.low, decl.high)
+        elif decl.kind == "date":
+            columns.dates[field_name] = _dates(column)
+        elif decl.kind == "participant":
+            pass  # checked as it is looked up among the participants
+        elif decl.kind in _TEXT:
+            _check_text(column, required=decl.kind != "text")
+        else:
+            raise Unreadable(f"field '{field_name}' is of a kind read row by row")
+    return columns
+
+
+#: Ids written as integers without leading zeros: equal as numbers when equal as text.
+_INTEGER: Final = "^[1-9][0-9]{0,17}$"
+
+
+def _unique(ids: pa.ChunkedArray) -> None:
+    """No id twice (the straightforward reader rejects the second)."""
+    size = len(ids)
+    if size < 2:
+        return
+    if _all(pc.match_substring_regex(ids, _INTEGER)):
+        numbers = pc.cast(ids, pa.int64()).to_numpy(zero_copy_only=False)
+        low, high = int(numbers.min()), int(numbers.max())
+        if high - low < 4 * size:
+            twice = int(np.bincount(numbers - low).max()) > 1
+        else:
+            ordered = np.sort(numbers)
+            twice = bool((ordered[1:] == ordered[:-1]).any())
+    else:
+        twice = len(pc.unique(ids)) != size
+    if twice:
+        raise Unreadable("two rows share an id")
+
+
+def _read_csv(
+    path: Path, names: list[str], optional: str | None, kind: str, progress: Progress | None
+) -> pa.Table:
+    try:
+        with path.open("rb") as file:
+            header = file.readline()
+    except OSError as exc:
+        raise Unreadable(f"cannot open: {exc}") from None
+    try:
+        columns = header.decode("utf-8").rstrip("\r\n").split(",")
+    except UnicodeDecodeError:
+        raise Unreadable("header not UTF-8") from None
+    if len(set(columns)) != len(columns) or not set(names) <= set(columns):
+        raise Unreadable("columns missing or repeated")
+    if optional is not None and optional in columns:
+        names = [*names, optional]
+    options = pa_csv.ReadOptions(block_size=BLOCK_BYTES)
+    parse = pa_csv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False)
+    convert = pa_csv.ConvertOptions(
+        column_types={c: pa.string() for c in columns},
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+        include_columns=names,
+    )
+    batches = []
+    rows = 0
+    try:
+        with pa_csv.open_csv(
+            path, read_options=options, parse_options=parse, convert_options=convert
+        ) as reader:
+            for batch in reader:
+                batches.append(batch)
+                rows += batch.num_rows
+                if progress is not None:
+                    progress(f"reading {kind}", rows, None)
+            schema = reader.schema
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise Unreadable(f"not plain CSV: {exc}") from None
+    return pa.Table.from_batches(batches, schema=schema)
+
+
+def _from_rows(
+    rows: Sequence[Mapping[str, Any]], names: list[str], optional: str | None
+) -> pa.Table:
+    data = {}
+    if optional is not None and rows and all(optional in row for row in rows):
+        names = [*names, optional]
+    for name in names:
+        try:
+            values = [row[name] for row in rows]
+        except (KeyError, TypeError):
+            raise Unreadable(f"a row without '{name}'") from None
+        try:
+            data[name] = pa.array(values, type=pa.string())
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            raise Unreadable(f"'{name}' holds values other than text") from None
+    return pa.table(data) if data else pa.table({})
+
+
+def _all(mask: Any) -> bool:
+    return bool(pc.all(mask).as_py() is not False)
+
+
+def _check_text(column: pa.ChunkedArray, *, required: bool) -> None:
+    """No value with spaces around it (the other reader strips them), too long, or
+    empty where required: checked on the distinct values when they are few."""
+    if len(column) == 0 or _all(pc.match_substring_regex(column, _INTEGER)):
+        return
+    if not required:  # a category (a status, a team): few distinct values
+        distinct = pc.unique(column)
+        if len(distinct) <= _FEW:
+            for text in distinct.to_pylist():
+                if text != text.strip() or len(text) > MAX_TEXT:
+                    raise Unreadable("a text with spaces around it, or too long")
+            return
+    lengths = pc.utf8_length(column)
+    if pc.max(lengths).as_py() > MAX_TEXT or (required and pc.min(lengths).as_py() == 0):
+        raise Unreadable("a text too long, or empty where required")
+    if not _all(pc.invert(pc.match_substring_regex(column, _PADDED))):
+        raise Unreadable("a text with spaces around it")
+
+
+#: Distinct values checked one by one rather than with a pattern over the column.
+_FEW: Final = 4096
+
+
+def _numbers(column: pa.ChunkedArray, kind: str, low: Any, high: Any) -> tuple[Array, int]:
+    signed = _NUMERIC[kind]
+    sign = "-?" if signed else ""
+    for scale in _SCALES:
+        if kind in ("count", "positive_count"):
+            scale = 0
+        pattern = f"^{sign}[0-9]{{1,{15 - scale}}}" + (
+            f"(\\.[0-9]{{1,{scale}}})?$" if scale else "$"
+        )
+        if _all(pc.match_substring_regex(column, pattern)):
+            break
+    else:
+        raise Unreadable("a number in a form read row by row")
+    floats = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+    units: Array = np.rint(floats * 10.0**scale).astype(np.int64)
+    if kind.startswith("positive") and units.size and int(units.min()) <= 0:
+        raise Unreadable("a value not above zero")
+    if kind == "score" and units.size:
+        if low is not None and Fraction(int(units.min()), 10**scale) < low:
+            raise Unreadable("a score below its range")
+        if high is not None and Fraction(int(units.max()), 10**scale) > high:
+            raise Unreadable("a score above its range")
+    return units, scale
+
+
+def _dates(column: pa.ChunkedArray) -> Array:
+    if not _all(pc.match_substring_regex(column, "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")):
+        raise Unreadable("a date in a form read row by row")
+    try:
+        days = pc.cast(column, pa.date32())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        raise Unreadable("an impossible date") from None
+    ordinals: Array = days.cast(pa.int32()).to_numpy(zero_copy_only=False).astype(np.int64)
+    ordinals += _EPOCH
+    if ordinals.size and int(ordinals.min()) < 1:
+        raise Unreadable("a date before year 1")
+    return ordinals
