@@ -1,0 +1,272 @@
+"""The columnar engine: the same results as the straightforward engine, statements traced
+on demand and checked, and every plan or input it cannot prove it computes identically
+handed to the straightforward engine, which then explains what is wrong."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+import incentive
+from incentive.engine import columnar
+from incentive.engine.rational import Overflowing, Ratio, round_units
+from incentive.engine.results import Participants, RunResult
+from incentive.errors import EvaluationError, RecordError
+from incentive.money import quantize
+from tests.helpers import EXAMPLES
+
+PLAN = """plan "t"
+currency CNY
+period 2026-07-01 to 2026-09-30
+rounding half_up to 0.01 per component
+
+participant fields: team text, quota positive money, hired date
+
+deal fields: deal_id id, owner participant, amount money, closed date, status text
+
+measure revenue = sum of deal.amount where status = "won" and closed in period
+measure monthly per month = sum of deal.amount where status = "won" and closed in month
+measure attainment = revenue / quota
+
+component base = 3000 * (if hired in period then days from hired to 2026-09-30 else 92) / 92
+component commission = marginal tiers of revenue against quota:
+    0% up to 100% pays 3%
+    100% and above pays 6%
+component bonus = 1000 * (attainment capped at 150%) only when attainment >= 80%
+component stage per month = 200 only when monthly >= quota / 3
+ranking top = revenue highest first within team, ties by id
+component honor = 500 only when top in top 1
+"""
+
+PEOPLE = [
+    {"id": "P1", "team": "a", "quota": "30000.00", "hired": "2025-01-01"},
+    {"id": "P2", "team": "a", "quota": "20000", "hired": "2026-08-15"},
+    {"id": "P10", "team": "b", "quota": "10000.50", "hired": "2024-03-01"},
+    {"id": "P3", "team": "b", "quota": "15000.00", "hired": "2026-07-01"},
+]
+
+DEALS = [
+    {"deal_id": "D1", "owner": "P1", "amount": "12000.00", "closed": "2026-07-03", "status": "won"},
+    {"deal_id": "D2", "owner": "P1", "amount": "20000.5", "closed": "2026-08-31", "status": "won"},
+    {"deal_id": "D3", "owner": "P2", "amount": "9999.99", "closed": "2026-09-30", "status": "won"},
+    {"deal_id": "D4", "owner": "P2", "amount": "5000.00", "closed": "2026-10-01", "status": "won"},
+    {
+        "deal_id": "D5",
+        "owner": "P10",
+        "amount": "7000.00",
+        "closed": "2026-07-15",
+        "status": "lost",
+    },
+    {
+        "deal_id": "D6",
+        "owner": "P10",
+        "amount": "12000.00",
+        "closed": "2026-09-01",
+        "status": "won",
+    },
+    {"deal_id": "D7", "owner": "P3", "amount": "12000.00", "closed": "2026-09-02", "status": "won"},
+    {"deal_id": "D8", "owner": "P3", "amount": "1.00", "closed": "2026-06-30", "status": "lost"},
+]
+
+
+def _plan() -> incentive.CompiledPlan:
+    return incentive.load_plan(PLAN, filename="t.rules")
+
+
+def _both(
+    people: list[dict[str, str]] | Path = PEOPLE,
+    deals: list[dict[str, str]] | Path = DEALS,
+) -> tuple[RunResult, RunResult]:
+    plan = _plan()
+    fast = incentive.evaluate(plan, people, {"deal": deals}, engine="columnar")
+    slow = incentive.evaluate(plan, people, {"deal": deals}, engine="straightforward")
+    return fast, slow
+
+
+def _lines(result: RunResult) -> list[Any]:
+    return [
+        (p.participant_id, p.name, p.total, [(c.name, c.amount, c.parts) for c in p.components])
+        for p in result.participants
+    ]
+
+
+def test_the_engines_agree_on_every_amount_record_and_statement() -> None:
+    fast, slow = _both()
+    assert isinstance(fast.participants, Participants)  # the columnar engine ran
+    assert _lines(fast) == _lines(slow)
+    assert fast.total == slow.total
+    assert fast.records == slow.records
+    assert list(fast.dispositions) == list(slow.dispositions)
+    assert fast.dispositions[-1] == slow.dispositions[-1]
+    assert list(fast.dispositions[1:3]) == list(slow.dispositions[1:3])
+    for pid in ("P1", "P2", "P10", "P3"):
+        for lang in ("en", "zh"):
+            mine = incentive.explain(fast.participant(pid), lang=lang)
+            assert mine == incentive.explain(slow.participant(pid), lang=lang)
+
+
+def test_files_read_as_columns_give_what_the_row_reader_gives(tmp_path: Path) -> None:
+    for name in ("sdr",):
+        folder = EXAMPLES / name
+        plan = incentive.load_plan(folder / "plan.rules")
+        records = {
+            "meeting": folder / "meetings.csv",
+            "opportunity": folder / "opportunities.csv",
+        }
+        people = folder / "participants.csv"
+        fast = incentive.evaluate(plan, people, records, engine="columnar")
+        slow = incentive.evaluate(plan, people, records, engine="straightforward")
+        assert _lines(fast) == _lines(slow)
+        assert list(fast.dispositions) == list(slow.dispositions)
+        first = fast.participants[0].participant_id
+        assert incentive.explain(fast.participant(first)) == incentive.explain(
+            slow.participant(first)
+        )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("amount", "1.0000005", "form read row by row"),
+        ("amount", "1e3", "form read row by row"),
+        ("amount", " 5.00", "form read row by row"),
+        ("status", " won", "spaces"),
+        ("closed", "2026-7-01", "form read row by row"),
+        ("closed", "2026-02-30", "impossible date"),
+        ("owner", "P99", "names no participant"),
+        ("deal_id", "D2", "share an id"),
+    ],
+)
+def test_values_the_columns_cannot_vouch_for_go_to_the_row_reader(
+    field: str, value: str, reason: str
+) -> None:
+    deals = [dict(row) for row in DEALS]
+    deals[0][field] = value
+    plan = _plan()
+    with pytest.raises(columnar.Unsupported, match=reason):
+        incentive.evaluate(plan, PEOPLE, {"deal": deals}, engine="columnar")
+    outcomes: list[object] = []
+    for engine in ("auto", "straightforward"):
+        try:
+            result = incentive.evaluate(
+                plan, PEOPLE, {"deal": deals}, engine=engine, skip_invalid=True
+            )
+        except RecordError as error:  # pragma: no cover - skip_invalid reads on
+            outcomes.append(str(error))
+        else:
+            outcomes.append((_lines(result), result.records, list(result.rejected)))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_a_zero_divisor_is_explained_by_the_straightforward_engine() -> None:
+    people = [dict(row) for row in PEOPLE]
+    plan = incentive.load_plan(PLAN.replace("revenue / quota", "revenue / (quota - quota)"))
+    with pytest.raises(columnar.Unsupported, match="division by zero"):
+        incentive.evaluate(plan, people, {"deal": DEALS}, engine="columnar")
+    with pytest.raises(EvaluationError, match="E601"):
+        incentive.evaluate(plan, people, {"deal": DEALS})
+
+
+def test_plans_beyond_the_columns_are_named_and_run_row_by_row() -> None:
+    for name, reason in [
+        ("account_executive", "Scorecard"),
+        ("quota_change", "days employed"),
+        ("team_honor", "splits credit"),
+    ]:
+        plan = incentive.load_plan(EXAMPLES / name / "plan.rules")
+        refusal = columnar.plan_refusal(plan)
+        assert refusal is not None
+        assert reason in refusal
+
+
+def test_a_json_file_and_rows_already_read_take_the_straightforward_engine(
+    tmp_path: Path,
+) -> None:
+    plan = _plan()
+    people = tmp_path / "people.json"
+    people.write_text("[]")
+    with pytest.raises(columnar.Unsupported, match="JSON"):
+        incentive.evaluate(plan, people, {"deal": DEALS}, engine="columnar")
+    inputs = incentive.load_inputs(plan.checked, PEOPLE, {"deal": DEALS})
+    with pytest.raises(columnar.Unsupported):
+        incentive.evaluate(plan, inputs, engine="columnar")
+
+
+def test_a_trace_that_disagrees_with_the_columns_is_an_internal_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fast, _ = _both()
+    results = fast.participants
+    assert isinstance(results, Participants)
+    lines = results._lines  # type: ignore[attr-defined]
+    lines[1].units[0] += 1  # one cent more for P1's commission, after the fact
+    results._made.clear()  # type: ignore[attr-defined]
+    with pytest.raises(columnar.EngineMismatch, match="P1"):
+        _ = fast.participant("P1").trace
+
+
+def test_statements_of_one_team_are_traced_once() -> None:
+    fast, _ = _both()
+    for pid in ("P1", "P2"):
+        _ = fast.participant(pid).trace
+    explainer = fast.participants._explainer  # type: ignore[attr-defined]
+    assert len(explainer._runs) == 1
+
+
+# ---- exact rationals ----------------------------------------------------------------
+_modes = st.sampled_from(["half_up", "half_even", "half_down", "up", "down", "ceiling", "floor"])
+
+
+@given(
+    st.lists(
+        st.fractions(
+            min_value=Fraction(-(10**9)), max_value=Fraction(10**9), max_denominator=10**6
+        ),
+        min_size=1,
+        max_size=20,
+    ),
+    _modes,
+    st.sampled_from(["0.01", "1", "0.1", "0.05", "10"]),
+)
+def test_rounding_columns_is_rounding_each_value(
+    values: list[Fraction], mode: str, quantum_text: str
+) -> None:
+    quantum = Decimal(quantum_text)
+    for value in values:  # each alone: together their common denominator may not fit
+        (count,) = round_units(Ratio.of([value]), quantum, mode).tolist()
+        assert Decimal(count) * quantum == quantize(value, quantum, mode)  # type: ignore[arg-type]
+
+
+@given(
+    st.lists(st.integers(-(10**9), 10**9), min_size=1, max_size=10),
+    st.lists(st.integers(1, 10**4), min_size=1, max_size=10),
+)
+def test_ratio_arithmetic_is_fraction_arithmetic(nums: list[int], dens: list[int]) -> None:
+    size = min(len(nums), len(dens))
+    fa = [Fraction(n, d) for n, d in zip(nums[:size], dens[:size], strict=True)]
+    fb = [Fraction(d, 7) for d in dens[:size]]
+    try:
+        a, b = Ratio.of(list(fa)), Ratio.of(list(fb))
+        results = [(a + b), (a - b), (a * b), (a / b)]
+    except Overflowing:  # refused, never wrapped: the straightforward engine takes it
+        assume(False)
+    pairs = list(zip(fa, fb, strict=True))
+    assert results[0].fractions() == [x + y for x, y in pairs]
+    assert results[1].fractions() == [x - y for x, y in pairs]
+    assert results[2].fractions() == [x * y for x, y in pairs]
+    assert results[3].fractions() == [x / y for x, y in pairs]
+    assert a.lt(b).tolist() == [x < y for x, y in pairs]
+    assert a.eq(b).tolist() == [x == y for x, y in pairs]
+
+
+def test_a_product_that_might_not_fit_int64_is_refused_not_wrapped() -> None:
+    big = Ratio(np.array([3 * 10**9, 1], dtype=np.int64), 1)
+    with pytest.raises(Overflowing):
+        _ = big * big * big
