@@ -62,7 +62,7 @@ def _incentive_once(
         people = columns.read_people(plan.checked, reps)
         kinds = {"deal": columns.read_kind(plan.checked.record_kinds["deal"], deals, people.ids)}
         p1 = time.perf_counter()
-        run = columnar._Run(plan, people, kinds, reps)
+        run = columnar._Run(plan, people, kinds)
         scopes = columnar._aggregate(run)
         p2 = time.perf_counter()
         columnar._result(run, columnar._pay(run, *scopes))

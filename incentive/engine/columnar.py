@@ -45,9 +45,10 @@ from incentive.engine.records import (
     Inputs,
     Participant,
     Record,
+    RowModel,
     RowSource,
     _validate,
-    load_inputs,
+    participant_model,
     record_model,
 )
 from incentive.engine.results import (
@@ -145,12 +146,21 @@ def plan_refusal(compiled: CompiledPlan) -> str | None:
 def _direct(node: ast.Expr, checked: CheckedPlan) -> str | None:
     """The record field a filter condition tests, when it has a form tested column-wise:
     a field against a literal, a date field in a (sub-)period, a field in a list."""
-    if isinstance(node, ast.Compare) and isinstance(node.right, _LITERALS):
+    if isinstance(node, ast.Compare) and _constant(node.right) is not None:
         return _record_field(node.left, checked)
     if isinstance(node, ast.InPeriod):
         return _record_field(node.operand, checked)
-    if isinstance(node, ast.InList) and all(isinstance(o, _LITERALS) for o in node.options):
+    if isinstance(node, ast.InList) and all(_constant(o) is not None for o in node.options):
         return _record_field(node.operand, checked)
+    return None
+
+
+def _constant(node: ast.Expr) -> Any:
+    """The value of a literal (``-5`` is a negated literal), else None."""
+    if isinstance(node, _LITERALS):
+        return node.value
+    if isinstance(node, ast.Negate) and isinstance(node.operand, ast.Number | ast.Percent):
+        return -node.operand.value
     return None
 
 
@@ -188,13 +198,10 @@ class _Run:
         compiled: CompiledPlan,
         people: PeopleColumns,
         kinds: Mapping[str, KindColumns],
-        source: RowSource,
     ) -> None:
         self.compiled = compiled
         self.checked = compiled.checked
         self.people = people
-        #: where the participants came from: statements read them again, row by row
-        self.source = source
         self.size = len(people.ids)
         self.kinds = kinds
         self.fields: dict[str, Value] = {}
@@ -244,19 +251,16 @@ class _Run:
             days = columns.dates[name]
             return np.asarray((days >= bounds[0]) & (days <= bounds[1]))
         if isinstance(node, ast.InList):
-            options = [o for o in node.options if isinstance(o, _LITERALS)]
             found = np.zeros(columns.size, dtype=bool)
-            for option in options:
-                found |= self._test(name, "=", option, columns)
-            return ~found if node.negated else found
+            for option in node.options:
+                found |= self._test(name, "=", _constant(option), columns)
+            return np.asarray(~found if node.negated else found)
         assert isinstance(node, ast.Compare)
-        assert isinstance(node.right, _LITERALS)
-        return self._test(name, node.op, node.right, columns)
+        return self._test(name, node.op, _constant(node.right), columns)
 
-    def _test(self, name: str, op: str, literal: ast.Expr, columns: KindColumns) -> Array:
+    def _test(self, name: str, op: str, value: Any, columns: KindColumns) -> Array:
         """A field against a literal, over the whole column (once per run: the same
         test in the period and in every month is one pass)."""
-        value = literal.value  # type: ignore[attr-defined]  # one of _LITERALS
         key = (columns.kind, name, op, type(value).__name__, str(value))
         found = self._tests.get(key)
         if found is None:
@@ -530,8 +534,10 @@ class _Run:
             )
             (np.minimum if node.function == "minimum" else np.maximum).at(out, codes, value.days)
             return _Dates(out[codes])
-        if not isinstance(value, Ratio) or not isinstance(value.den, int):
-            raise Unsupported("a team value of values of unlike denominators")
+        if not isinstance(value, Ratio):
+            raise Unsupported("a team value of texts")
+        value = value.common()
+        assert isinstance(value.den, int)
         if node.function in ("minimum", "maximum"):
             out = np.full(
                 groups,
@@ -690,7 +696,7 @@ def evaluate_columns(
         }
     except Unreadable as unreadable:
         raise Unsupported(unreadable.reason) from None
-    run = _Run(compiled, people, kinds, participants)
+    run = _Run(compiled, people, kinds)
     try:
         lines = _evaluate(run)
     except Overflowing:
@@ -1020,7 +1026,6 @@ class _Explainer:
         self.results: _Results | None = None
         self._runs: dict[tuple[int, ...], RunResult] = {}
         self._rows: dict[str, tuple[Array, Array]] = {}
-        self._people: tuple[Participant, ...] | None = None
         checked = run.checked
         groups: set[str] = set()
         roots = [m.expr for m in checked.measures.values()]
@@ -1079,42 +1084,49 @@ class _Explainer:
         return np.sort(rows)
 
     def _straightforward(self, members: Sequence[int]) -> RunResult:
+        """The straightforward engine over ``members`` and their records, read from the
+        columns kept (never the files again: they may have changed since) by the row
+        reader's own validation."""
         run = self._run
         checked = run.checked
         records: dict[str, tuple[Record, ...]] = {}
         for kind, columns in run.kinds.items():
             info = checked.record_kinds[kind]
-            model = record_model(info)
             rows = self._owned(kind, columns, members)
-            table = pa.table(columns.raw).take(pa.array(rows, type=pa.int64()))
-            made = []
-            for row, raw in zip(rows.tolist(), table.to_pylist(), strict=True):
-                number = columns.first_row + row
-                values, _ = _validate(model, columns.source, number, raw)
-                if values is None:
-                    raise EngineMismatch(f"the readers disagree on {columns.source} row {number}")
-                made.append(
-                    Record(
-                        kind,
-                        values[info.id_field],
-                        values[info.participant_field],
-                        values,
-                        columns.source,
-                        number,
-                    )
+            records[kind] = tuple(
+                Record(
+                    kind,
+                    values[info.id_field],
+                    values[info.participant_field],
+                    values,
+                    columns.source,
+                    number,
                 )
-            records[kind] = tuple(made)
-        everyone = self._participants()
-        people = tuple(everyone[m] for m in members)
+                for number, values in _rows_again(columns, record_model(info), rows)
+            )
+        table = run.people.columns
+        rows = np.array(members, dtype=np.int64)
+        people = tuple(
+            Participant(
+                values[checked.participant_id_field],
+                values["name"] or values[checked.participant_id_field],
+                {name: values[name] for name in checked.participant_fields},
+                table.source,
+                number,
+            )
+            for number, values in _rows_again(table, participant_model(checked), rows)
+        )
         return evaluate_inputs(run.compiled, Inputs(people, records, (), ()))
 
-    def _participants(self) -> tuple[Participant, ...]:
-        """The participants as the straightforward reader reads them (once)."""
-        if self._people is None:
-            run = self._run
-            kinds: dict[str, RowSource] = {kind: [] for kind in run.checked.record_kinds}
-            read = load_inputs(run.checked, run.source, kinds).participants
-            if [p.id for p in read] != run.people.ids:
-                raise EngineMismatch("the readers disagree on the participants")
-            self._people = read
-        return self._people
+
+def _rows_again(
+    columns: KindColumns, model: RowModel, rows: Array
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Rows of the columns validated by the row reader, with their row numbers."""
+    table = pa.table(columns.raw).take(pa.array(rows, type=pa.int64()))
+    for row, raw in zip(rows.tolist(), table.to_pylist(), strict=True):
+        number = columns.first_row + row
+        values, _ = _validate(model, columns.source, number, raw)
+        if values is None:
+            raise EngineMismatch(f"the readers disagree on {columns.source} row {number}")
+        yield number, values

@@ -144,6 +144,15 @@ class Ratio:
             np.where(condition, _spread(self.den, size), _spread(other.den, size)),
         )
 
+    def common(self) -> Ratio:
+        """The same values over one denominator (`Overflowing` when it would not fit)."""
+        if isinstance(self.den, int):
+            return self
+        dens = [int(d) for d in np.unique(self.den).tolist()]
+        common = math.lcm(*dens)
+        _fit(common)
+        return Ratio(_product(self.num, np.asarray(common // self.den)), common)
+
     def sort_key(self) -> Array | None:
         """Integers in the order of the values (one denominator for all), else None."""
         return self.num if isinstance(self.den, int) else None

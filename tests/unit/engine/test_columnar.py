@@ -4,6 +4,7 @@ handed to the straightforward engine, which then explains what is wrong."""
 
 from __future__ import annotations
 
+import csv
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -270,3 +271,37 @@ def test_a_product_that_might_not_fit_int64_is_refused_not_wrapped() -> None:
     big = Ratio(np.array([3 * 10**9, 1], dtype=np.int64), 1)
     with pytest.raises(Overflowing):
         _ = big * big * big
+
+
+def test_a_negative_literal_and_a_team_value_of_shares_take_the_columns() -> None:
+    plan = incentive.load_plan(
+        PLAN.replace('status = "won" and closed in period', "amount > -5 and closed in period")
+        + "measure team_attainment = average of attainment within team\n"
+        + "component team_bonus = 100 * team_attainment\n",
+        filename="t.rules",
+    )
+    assert columnar.plan_refusal(plan) is None
+    fast = incentive.evaluate(plan, PEOPLE, {"deal": DEALS}, engine="columnar")
+    slow = incentive.evaluate(plan, PEOPLE, {"deal": DEALS}, engine="straightforward")
+    assert _lines(fast) == _lines(slow)
+    assert list(fast.dispositions) == list(slow.dispositions)
+
+
+def test_a_statement_explains_what_was_read_even_when_the_files_are_gone(
+    tmp_path: Path,
+) -> None:
+    files = {}
+    for name, rows in (("people", PEOPLE), ("deals", DEALS)):
+        path = files[name] = tmp_path / f"{name}.csv"
+        with path.open("w", newline="") as f:
+            writer = csv.DictWriter(f, list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    plan = _plan()
+    fast = incentive.evaluate(plan, files["people"], {"deal": files["deals"]}, engine="columnar")
+    slow = incentive.evaluate(
+        plan, files["people"], {"deal": files["deals"]}, engine="straightforward"
+    )
+    for path in files.values():
+        path.unlink()
+    assert incentive.explain(fast.participant("P2")) == incentive.explain(slow.participant("P2"))
