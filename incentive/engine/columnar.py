@@ -22,6 +22,7 @@ import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any, Final, overload
 
 import numpy as np
@@ -229,8 +230,8 @@ class _Run:
         elif name in columns.numbers:
             units, scale = columns.numbers[name]
             found = Ratio(units, 10**scale)
-        elif name in columns.dates:
-            found = _Dates(columns.dates[name])
+        elif name in columns.dates:  # int64, as all arithmetic is
+            found = _Dates(columns.dates[name].astype(np.int64))
         else:
             found = _Texts(_objects(columns.raw[name].to_pylist()))
         self.fields[name] = found
@@ -285,7 +286,11 @@ class _Run:
             raise Unsupported("a text compared by order")
         if not isinstance(value, str):
             return np.full(columns.size, op == "!=")
-        equal = pc.equal(columns.text(name), value).to_numpy(zero_copy_only=False)
+        if name == columns.owner_field:  # kept as positions among the participants
+            where = self.people.ids.index(value) if value in self.people.ids else -1
+            equal = columns.owner == where
+        else:
+            equal = pc.equal(columns.text(name), value).to_numpy(zero_copy_only=False)
         return np.asarray(equal if op == "=" else ~equal)
 
     def aggregate(
@@ -536,7 +541,10 @@ class _Run:
             return _Dates(out[codes])
         if not isinstance(value, Ratio):
             raise Unsupported("a team value of texts")
-        value = value.common()
+        try:
+            value = value.common()
+        except Overflowing:
+            return self._group_fractions(node, codes, groups, value)
         assert isinstance(value.den, int)
         if node.function in ("minimum", "maximum"):
             out = np.full(
@@ -551,6 +559,26 @@ class _Run:
             return total
         counts = np.bincount(codes, minlength=groups).astype(np.int64)
         return total / Ratio(counts[codes], 1)
+
+    def _group_fractions(
+        self, node: ast.GroupAggregate, codes: Array, groups: int, value: Ratio
+    ) -> Ratio:
+        """A team value of values whose common denominator outgrows int64, group by
+        group in exact fractions (one per participant: few); each group's value must
+        still fit."""
+        members: list[list[Fraction]] = [[] for _ in range(groups)]
+        for code, fraction in zip(codes.tolist(), value.fractions(), strict=True):
+            members[code].append(fraction)
+        results: list[Fraction] = []
+        for values in members:
+            if node.function == "minimum":
+                results.append(min(values))
+            elif node.function == "maximum":
+                results.append(max(values))
+            else:
+                total = sum(values, Fraction(0))
+                results.append(total if node.function == "sum" else total / len(values))
+        return Ratio.of([results[code] for code in codes.tolist()])
 
     def _order_key(self, value: Value) -> Array:
         """Integers in the order (and with the equalities) of ``value``."""
@@ -746,10 +774,7 @@ def _aggregate(run: _Run) -> tuple[_Scope, Windows]:
             if columns is None:
                 raise Unsupported(f"no '{agg.kind}' records were given")
             if pair not in buckets:
-                days = columns.dates[agg.window_field]
-                number = np.searchsorted(starts, days, side="right") - 1
-                inside = (number >= 0) & (days <= ends[np.maximum(number, 0)])
-                buckets[pair] = np.where(inside, number, -1)
+                buckets[pair] = _buckets(columns.dates[agg.window_field], starts, ends)
             outside = np.asarray(buckets[pair] < 0)
             target = run.elsewhere[agg.kind]
             target[outside & (target < 0)] = run.reason(agg.names[0])
@@ -766,6 +791,22 @@ def _aggregate(run: _Run) -> tuple[_Scope, Windows]:
                 inner.aggregates[agg.index] = run.aggregate(agg, rows, bounds)
             windows.setdefault(key, []).append(inner)
     return scope, windows
+
+
+def _buckets(days: Array, starts: Array, ends: Array) -> Array:
+    """Each record's sub-period (-1: none), by its date; a slice at a time, so the
+    temporaries stay small whatever the number of records."""
+    out = np.empty(len(days), dtype=np.int32)
+    for first in range(0, len(days), _SLICE):
+        part = days[first : first + _SLICE]
+        number = np.searchsorted(starts, part, side="right") - 1
+        inside = (number >= 0) & (part <= ends[np.maximum(number, 0)])
+        out[first : first + _SLICE] = np.where(inside, number, -1)
+    return out
+
+
+#: Records handled at a time where a step needs temporaries of several bytes each.
+_SLICE: Final = 1 << 16
 
 
 def _pay(run: _Run, scope: _Scope, windows: Windows) -> list[_Line]:
@@ -1123,8 +1164,7 @@ def _rows_again(
     columns: KindColumns, model: RowModel, rows: Array
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """Rows of the columns validated by the row reader, with their row numbers."""
-    table = pa.table(columns.raw).take(pa.array(rows, type=pa.int64()))
-    for row, raw in zip(rows.tolist(), table.to_pylist(), strict=True):
+    for row, raw in zip(rows.tolist(), columns.rows(rows), strict=True):
         number = columns.first_row + row
         values, _ = _validate(model, columns.source, number, raw)
         if values is None:

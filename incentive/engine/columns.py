@@ -1,20 +1,23 @@
 """Records read as columns (pyarrow), for the columnar engine.
 
-A file is read in blocks by pyarrow's CSV reader (streamed, never whole), every column as
-text.  Each declared field is then checked over the whole column at once against the
-forms the straightforward reader accepts without a doubt (``12345.67``, ``2026-07-01``,
-text without surrounding spaces …) and converted: amounts to int64 counts of ``10**-scale``,
-dates to day ordinals.  Anything else (a value that needs the row-by-row reader to say
-what is wrong with it, or to read it at all) raises `Unreadable`, and the run is read by
-the straightforward reader, which names the file, row, field and value.  The text of every
-declared column is kept, so a statement can show a record exactly as the other reader does.
-"""
+A file is read block by block by pyarrow's CSV reader (streamed, never whole), every
+column as text.  Each block's declared fields are checked at once against the forms the
+straightforward reader accepts without a doubt (``12345.67``, ``2026-07-01``, text without
+surrounding spaces …) and converted: amounts to int64 counts of ``10**-scale``, dates to
+day ordinals, participants to their positions; then the block's text is let go, except
+ids and texts.  Anything else (a value that needs the row-by-row reader to say what is
+wrong with it, or to read it at all) raises `Unreadable`, and the run is read by the
+straightforward reader, which names the file, row, field and value.  A statement's
+records are written back from the columns (`KindColumns.rows`) and read by the row
+reader's own validation, so they hold exactly what the other reader would."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Final
@@ -31,7 +34,8 @@ from incentive.engine.records import MAX_TEXT
 from incentive.engine.runtime import Progress
 
 #: Bytes pyarrow reads at a time: memory stays bounded whatever the file's size.
-BLOCK_BYTES: Final = 1 << 22
+BLOCK_BYTES: Final = 1 << 21
+USE_THREADS = True
 
 #: Amount and number forms read as columns: at most 15 digits (exact through a double),
 #: and at most this many decimals.
@@ -72,19 +76,39 @@ class KindColumns:
     kind: str
     source: str
     size: int
-    #: the index of each record's participant in the participants' order
+    #: the index of each record's participant in the participants' order (int32)
     owner: Array
     #: each numeric field as int64 counts of 10**-scale, with its scale
     numbers: dict[str, tuple[Array, int]] = field(default_factory=dict)
-    #: each date field as day ordinals (`datetime.date.toordinal`)
+    #: each date field as day ordinals (`datetime.date.toordinal`), int32
     dates: dict[str, Array] = field(default_factory=dict)
-    #: the text of every declared column, as read
+    #: the text of the other columns (ids, participants, texts), as read
     raw: dict[str, pa.ChunkedArray] = field(default_factory=dict)
     #: the first row number (a file's first row after its header is row 2)
     first_row: int = 2
+    #: the field naming each record's participant, and the participants' ids
+    owner_field: str | None = None
+    people: Sequence[str] = ()
 
     def text(self, name: str) -> pa.ChunkedArray:
         return self.raw[name]
+
+    def rows(self, rows: Array) -> list[dict[str, Any]]:
+        """Rows as the files hold them, field by field (numbers and dates written again
+        from the columns: the forms read as columns are written one way only)."""
+        out: list[dict[str, Any]] = pa.table(self.raw).take(pa.array(rows)).to_pylist()
+        if not out:
+            return out
+        for name, (units, scale) in self.numbers.items():
+            for row, value in zip(out, units[rows].tolist(), strict=True):
+                row[name] = str(Decimal(value).scaleb(-scale))
+        for name, days in self.dates.items():
+            for row, value in zip(out, days[rows].tolist(), strict=True):
+                row[name] = dt.date.fromordinal(value).isoformat()
+        if self.owner_field is not None:
+            for row, value in zip(out, self.owner[rows].tolist(), strict=True):
+                row[self.owner_field] = self.people[value]
+        return out
 
 
 def read_kind(
@@ -97,12 +121,9 @@ def read_kind(
     some row needs the straightforward reader.  ``people`` are the participants' ids."""
     if kind.id_field is None:
         raise Unreadable("records without an id field")
-    columns = _columns(kind.name, dict(kind.fields), source, f"{kind.name} records", progress)
+    fields: dict[str, ast.FieldDecl | None] = dict(kind.fields)
+    columns = _columns(kind.name, fields, source, f"{kind.name} records", progress, people=people)
     _unique(columns.raw[kind.id_field])
-    owner = pc.index_in(columns.raw[kind.participant_field], value_set=pa.array(people))
-    if owner.null_count:
-        raise Unreadable("a record names no participant of the file")
-    columns.owner = owner.to_numpy(zero_copy_only=False).astype(np.int64)
     return columns
 
 
@@ -146,37 +167,111 @@ def _columns(
     what: str,
     progress: Progress | None,
     optional: str | None = None,
+    people: Sequence[str] = (),
 ) -> KindColumns:
+    """Read block by block: each block's amounts, dates and participants are checked and
+    converted at once and their text let go, so a run holds the compact columns and
+    one block of text, not the whole file's."""
     names = list(fields)
     if isinstance(source, str | Path):
         if Path(source).suffix.lower() == ".json":
             raise Unreadable("a JSON file")
-        table, name = _read_csv(Path(source), names, optional, label, progress), str(source)
+        batches, name = _read_csv(Path(source), names, optional, label, progress), str(source)
     else:
-        table, name = _from_rows(source, names, optional), f"<{what}>"
-    columns = KindColumns(label, name, table.num_rows, np.zeros(0, dtype=np.int64))
-    columns.raw = {n: table.column(n) for n in table.column_names}
-    columns.first_row = 2 if isinstance(source, str | Path) else 1
-    if optional in columns.raw:
-        _check_text(columns.raw[optional], required=False)
+        batches, name = iter(_from_rows(source, names, optional).to_batches()), f"<{what}>"
     for field_name, decl in fields.items():
-        column = columns.raw[field_name]
-        if decl is None:  # an id the plan does not declare
-            _check_text(column, required=True)
+        if decl is None:
             continue
         if decl.conversion is not None or decl.within_period:
             raise Unreadable(f"field '{field_name}' is converted or bounded to the period")
-        if decl.kind in _NUMERIC:
-            columns.numbers[field_name] = _numbers(column, decl.kind, decl.low, decl.high)
-        elif decl.kind == "date":
-            columns.dates[field_name] = _dates(column)
-        elif decl.kind == "participant":
-            pass  # checked as it is looked up among the participants
-        elif decl.kind in _TEXT:
-            _check_text(column, required=decl.kind != "text")
-        else:
+        if decl.kind not in _NUMERIC and decl.kind not in _TEXT and decl.kind != "date":
             raise Unreadable(f"field '{field_name}' is of a kind read row by row")
+    numbers: dict[str, list[tuple[Array, int]]] = {}
+    dates: dict[str, list[Array]] = {}
+    owners: list[Array] = []
+    texts: dict[str, list[pa.Array]] = {}
+    owner_field = None
+    people_set = pa.array(list(people), type=pa.string())
+    size = 0
+    for batch in batches:
+        size += batch.num_rows
+        for column_name in batch.schema.names:
+            column = batch.column(column_name)
+            decl = fields.get(column_name)
+            if decl is None:  # an id the plan does not declare, or the name
+                _check_text(column, required=column_name != optional)
+            elif decl.kind in _NUMERIC:
+                part = _numbers(column, decl.kind, decl.low, decl.high)
+                numbers.setdefault(column_name, []).append(part)
+                continue
+            elif decl.kind == "date":
+                dates.setdefault(column_name, []).append(_dates(column))
+                continue
+            elif decl.kind == "participant" and people:
+                owner_field = column_name
+                owners.append(_owners(column, people_set))
+                continue
+            else:
+                _check_text(column, required=decl.kind in ("id", "participant"))
+            texts.setdefault(column_name, []).append(column)
+    # Joined one field at a time, each field's blocks let go as it is: the peak is the
+    # columns and one field twice, not all of them twice.
+    columns = KindColumns(label, name, size, _joined(owners, np.int32))
+    del owners
+    columns.first_row = 2 if isinstance(source, str | Path) else 1
+    columns.owner_field = owner_field
+    columns.people = people
+    present = set(texts) | set(numbers) | set(dates) | ({owner_field} - {None})
+    for column_name in names:
+        if size == 0 and column_name not in present:
+            texts[column_name] = []
+    columns.raw = {n: pa.chunked_array(parts, type=pa.string()) for n, parts in texts.items()}
+    for field_name in list(numbers):
+        columns.numbers[field_name] = _rescaled(numbers.pop(field_name))
+    for field_name in list(dates):
+        columns.dates[field_name] = _joined(dates.pop(field_name), np.int32)
+    if size == 0:  # a header alone: empty columns of every kind
+        for field_name, decl in fields.items():
+            if decl is not None and decl.kind in _NUMERIC:
+                columns.numbers[field_name] = (np.zeros(0, dtype=np.int64), 0)
+                columns.raw.pop(field_name, None)
+            elif decl is not None and decl.kind == "date":
+                columns.dates[field_name] = np.zeros(0, dtype=np.int32)
+                columns.raw.pop(field_name, None)
+            elif decl is not None and decl.kind == "participant" and people:
+                columns.owner_field = field_name
+                columns.raw.pop(field_name, None)
     return columns
+
+
+def _joined(parts: list[Array], dtype: Any) -> Array:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+
+def _rescaled(parts: list[tuple[Array, int]]) -> tuple[Array, int]:
+    """Blocks read with different numbers of decimals, over the largest."""
+    scale = max(s for _, s in parts)
+    out = []
+    for units, own in parts:
+        if own != scale:
+            factor = 10 ** (scale - own)
+            if units.size and max(abs(int(units.max())), abs(int(units.min()))) * factor >= 1 << 62:
+                raise Unreadable("a number too long for its column's decimals")
+            units = units * factor
+        out.append(units)
+    return np.concatenate(out), scale
+
+
+def _owners(column: pa.Array, people: pa.Array) -> Array:
+    """Each record's participant, by position; `Unreadable` if one names nobody."""
+    encoded = pc.dictionary_encode(column, memory_pool=_pool())
+    where = pc.index_in(encoded.dictionary, value_set=people, memory_pool=_pool())
+    if where.null_count:
+        raise Unreadable("a record names no participant of the file")
+    positions = where.to_numpy(zero_copy_only=False).astype(np.int32)
+    indices = encoded.indices.to_numpy(zero_copy_only=False)
+    found: Array = positions[indices]
+    return found
 
 
 #: Ids written as integers without leading zeros: equal as numbers when equal as text.
@@ -188,8 +283,8 @@ def _unique(ids: pa.ChunkedArray) -> None:
     size = len(ids)
     if size < 2:
         return
-    if _all(pc.match_substring_regex(ids, _INTEGER)):
-        numbers = pc.cast(ids, pa.int64()).to_numpy(zero_copy_only=False)
+    if _all(pc.match_substring_regex(ids, _INTEGER, memory_pool=_pool())):
+        numbers = pc.cast(ids, pa.int64(), memory_pool=_pool()).to_numpy(zero_copy_only=False)
         low, high = int(numbers.min()), int(numbers.max())
         if high - low < 4 * size:
             twice = int(np.bincount(numbers - low).max()) > 1
@@ -204,7 +299,7 @@ def _unique(ids: pa.ChunkedArray) -> None:
 
 def _read_csv(
     path: Path, names: list[str], optional: str | None, kind: str, progress: Progress | None
-) -> pa.Table:
+) -> Iterator[pa.RecordBatch]:
     try:
         with path.open("rb") as file:
             header = file.readline()
@@ -218,7 +313,7 @@ def _read_csv(
         raise Unreadable("columns missing or repeated")
     if optional is not None and optional in columns:
         names = [*names, optional]
-    options = pa_csv.ReadOptions(block_size=BLOCK_BYTES)
+    options = pa_csv.ReadOptions(block_size=BLOCK_BYTES, use_threads=USE_THREADS)
     parse = pa_csv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False)
     convert = pa_csv.ConvertOptions(
         column_types={c: pa.string() for c in columns},
@@ -226,21 +321,46 @@ def _read_csv(
         quoted_strings_can_be_null=False,
         include_columns=names,
     )
-    batches = []
+    return _stream(path, options, parse, convert, kind, progress)
+
+
+@functools.cache
+def _pool() -> Any:
+    """Arrow's jemalloc pool told to give freed memory back at once, when this pyarrow
+    has one: the blocks read one after another then do not pile up as retained memory.
+    (Only this pool is affected; an embedding application keeps its own default.)"""
+    try:
+        pool = pa.jemalloc_memory_pool()
+        pa.jemalloc_set_decay_ms(0)
+    except (NotImplementedError, pa.ArrowNotImplementedError):
+        return None
+    return pool
+
+
+def _stream(
+    path: Path,
+    options: Any,
+    parse: Any,
+    convert: Any,
+    kind: str,
+    progress: Progress | None,
+) -> Iterator[pa.RecordBatch]:
     rows = 0
     try:
         with pa_csv.open_csv(
-            path, read_options=options, parse_options=parse, convert_options=convert
+            path,
+            read_options=options,
+            parse_options=parse,
+            convert_options=convert,
+            memory_pool=_pool(),
         ) as reader:
             for batch in reader:
-                batches.append(batch)
                 rows += batch.num_rows
                 if progress is not None:
                     progress(f"reading {kind}", rows, None)
-            schema = reader.schema
+                yield batch
     except (pa.ArrowInvalid, OSError) as exc:
         raise Unreadable(f"not plain CSV: {exc}") from None
-    return pa.Table.from_batches(batches, schema=schema)
 
 
 def _from_rows(
@@ -268,19 +388,19 @@ def _all(mask: Any) -> bool:
 def _check_text(column: pa.ChunkedArray, *, required: bool) -> None:
     """No value with spaces around it (the other reader strips them), too long, or
     empty where required: checked on the distinct values when they are few."""
-    if len(column) == 0 or _all(pc.match_substring_regex(column, _INTEGER)):
+    if len(column) == 0 or _all(pc.match_substring_regex(column, _INTEGER, memory_pool=_pool())):
         return
     if not required:  # a category (a status, a team): few distinct values
-        distinct = pc.unique(column)
+        distinct = pc.unique(column, memory_pool=_pool())
         if len(distinct) <= _FEW:
             for text in distinct.to_pylist():
                 if text != text.strip() or len(text) > MAX_TEXT:
                     raise Unreadable("a text with spaces around it, or too long")
             return
-    lengths = pc.utf8_length(column)
+    lengths = pc.utf8_length(column, memory_pool=_pool())
     if pc.max(lengths).as_py() > MAX_TEXT or (required and pc.min(lengths).as_py() == 0):
         raise Unreadable("a text too long, or empty where required")
-    if not _all(pc.invert(pc.match_substring_regex(column, _PADDED))):
+    if not _all(pc.invert(pc.match_substring_regex(column, _PADDED, memory_pool=_pool()))):
         raise Unreadable("a text with spaces around it")
 
 
@@ -297,11 +417,11 @@ def _numbers(column: pa.ChunkedArray, kind: str, low: Any, high: Any) -> tuple[A
         pattern = f"^{sign}[0-9]{{1,{15 - scale}}}" + (
             f"(\\.[0-9]{{1,{scale}}})?$" if scale else "$"
         )
-        if _all(pc.match_substring_regex(column, pattern)):
+        if _all(pc.match_substring_regex(column, pattern, memory_pool=_pool())):
             break
     else:
         raise Unreadable("a number in a form read row by row")
-    floats = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+    floats = pc.cast(column, pa.float64(), memory_pool=_pool()).to_numpy(zero_copy_only=False)
     units: Array = np.rint(floats * 10.0**scale).astype(np.int64)
     if kind.startswith("positive") and units.size and int(units.min()) <= 0:
         raise Unreadable("a value not above zero")
@@ -314,14 +434,15 @@ def _numbers(column: pa.ChunkedArray, kind: str, low: Any, high: Any) -> tuple[A
 
 
 def _dates(column: pa.ChunkedArray) -> Array:
-    if not _all(pc.match_substring_regex(column, "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")):
+    if not _all(
+        pc.match_substring_regex(column, "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", memory_pool=_pool())
+    ):
         raise Unreadable("a date in a form read row by row")
     try:
-        days = pc.cast(column, pa.date32())
+        days = pc.cast(column, pa.date32(), memory_pool=_pool())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         raise Unreadable("an impossible date") from None
-    ordinals: Array = days.cast(pa.int32()).to_numpy(zero_copy_only=False).astype(np.int64)
-    ordinals += _EPOCH
+    ordinals: Array = days.cast(pa.int32()).to_numpy(zero_copy_only=False) + np.int32(_EPOCH)
     if ordinals.size and int(ordinals.min()) < 1:
         raise Unreadable("a date before year 1")
     return ordinals

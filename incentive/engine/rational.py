@@ -67,10 +67,16 @@ class Ratio:
         """Exact values, one per participant, over their least common denominator."""
         pairs = [_pair(v) for v in values]
         common = math.lcm(1, *{den for _, den in pairs})
-        _fit(common)
-        nums = [num * (common // den) for num, den in pairs]
-        _fit(max((abs(n) for n in nums), default=0))
-        return Ratio(np.array(nums, dtype=np.int64), common)
+        if common < _SAFE:
+            nums = [num * (common // den) for num, den in pairs]
+            if max((abs(n) for n in nums), default=0) < _SAFE:
+                return Ratio(np.array(nums, dtype=np.int64), common)
+        # Each value over its own denominator, when one for all would not fit.
+        _fit(max((max(abs(num), den) for num, den in pairs), default=0))
+        return Ratio(
+            np.array([num for num, _ in pairs], dtype=np.int64),
+            np.array([den for _, den in pairs], dtype=np.int64),
+        )
 
     @staticmethod
     def constant(value: Decimal | Fraction | int, size: int) -> Ratio:

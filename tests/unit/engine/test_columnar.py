@@ -305,3 +305,22 @@ def test_a_statement_explains_what_was_read_even_when_the_files_are_gone(
     for path in files.values():
         path.unlink()
     assert incentive.explain(fast.participant("P2")) == incentive.explain(slow.participant("P2"))
+
+
+def test_team_values_of_values_without_a_common_int64_denominator_stay_exact() -> None:
+    # Each rep's share has a denominator near 10**8; together they have no common one
+    # that fits int64, so the team sums are worked out group by group, exactly.
+    plan = incentive.load_plan(
+        PLAN + "measure share = quota / max(revenue, 1)\n"
+        "measure team_share = sum of share within team\n"
+        "component share_bonus = 1000 * team_share\n",
+        filename="t.rules",
+    )
+    deals = [dict(row) for row in DEALS]
+    for row, cents in zip(deals, ("1000000.07", "999999.37", "1000000.39"), strict=False):
+        row["amount"], row["status"], row["closed"] = cents, "won", "2026-07-10"
+    deals[1]["owner"] = "P2"
+    deals[2]["owner"] = "P10"
+    fast = incentive.evaluate(plan, PEOPLE, {"deal": deals}, engine="columnar")
+    slow = incentive.evaluate(plan, PEOPLE, {"deal": deals}, engine="straightforward")
+    assert _lines(fast) == _lines(slow)
