@@ -5,6 +5,7 @@ handed to the straightforward engine, which then explains what is wrong."""
 from __future__ import annotations
 
 import csv
+import threading
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -139,8 +140,8 @@ def test_files_read_as_columns_give_what_the_row_reader_gives(tmp_path: Path) ->
         ("amount", "1e3", "form read row by row"),
         ("amount", " 5.00", "form read row by row"),
         ("status", " won", "spaces"),
-        ("closed", "2026-7-01", "form read row by row"),
-        ("closed", "2026-02-30", "impossible date"),
+        ("closed", "2026-7-01", "YYYY-MM-DD"),
+        ("closed", "2026-02-30", "no such day"),
         ("owner", "P99", "names no participant"),
         ("deal_id", "D2", "share an id"),
     ],
@@ -324,3 +325,32 @@ def test_team_values_of_values_without_a_common_int64_denominator_stay_exact() -
     fast = incentive.evaluate(plan, PEOPLE, {"deal": deals}, engine="columnar")
     slow = incentive.evaluate(plan, PEOPLE, {"deal": deals}, engine="straightforward")
     assert _lines(fast) == _lines(slow)
+
+
+def _big_deals(
+    path: Path, rows: int, bad_row: int | None = None, ragged: int | None = None
+) -> None:
+    with path.open("w", newline="") as f:
+        f.write("deal_id,owner,amount,closed,status\n")
+        for n in range(rows):
+            amount = "1e3" if n == bad_row else f"{n % 997}.{n % 100:02d}"
+            extra = ",x" if n == ragged else ""
+            f.write(f"D{n},P{1 + n % 3},{amount},2026-08-{1 + n % 28:02d},won{extra}\n")
+
+
+def test_blocks_read_ahead_in_a_thread_that_ends_with_the_reading(tmp_path: Path) -> None:
+    plan = _plan()
+    deals = tmp_path / "deals.csv"
+    _big_deals(deals, 200_000, bad_row=3)  # several blocks; refused in the first
+    with pytest.raises(columnar.Unsupported, match="form read row by row"):
+        incentive.evaluate(plan, PEOPLE, {"deal": deals}, engine="columnar")
+    _big_deals(deals, 200_000, ragged=150_000)  # a row of the wrong shape, blocks later
+    with pytest.raises(columnar.Unsupported, match="not plain CSV"):
+        incentive.evaluate(plan, PEOPLE, {"deal": deals}, engine="columnar")
+    _big_deals(deals, 200_000)
+    fast = incentive.evaluate(plan, PEOPLE, {"deal": deals}, engine="columnar")
+    assert fast.records.read == 200_000
+    for thread in threading.enumerate():
+        if thread.name == "incentive-csv":
+            thread.join(5)
+    assert not [t for t in threading.enumerate() if t.name == "incentive-csv" and t.is_alive()]
