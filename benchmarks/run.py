@@ -31,7 +31,11 @@ COMPARED = ("base", "commission", "bonus", "stage", "honor")
 
 
 def _incentive_once(
-    data: Path, dump: Path | None, in_memory: bool = False, engine: str = "columnar"
+    data: Path,
+    dump: Path | None,
+    in_memory: bool = False,
+    engine: str = "columnar",
+    explain: bool = False,
 ) -> dict[str, object]:
     """Run inside a child process: time incentive from CSV files (or, with ``in_memory``,
     from rows already in memory, as an HR system would pass them) to results; then time
@@ -76,6 +80,14 @@ def _incentive_once(
             for p in result.participants:
                 writer.writerow([p.participant_id, *(c.amount for c in p.components), p.total])
     t4 = time.perf_counter()
+    statements: dict[str, float] = {}
+    if explain:
+        for p in result.participants:
+            _ = p.trace
+        t5 = time.perf_counter()
+        for p in result.participants:
+            incentive.explain(p)
+        statements = {"trace_s": t5 - t4, "render_s": time.perf_counter() - t5}
     participants = max(1, len(result.participants))
     return {
         "impl": "incentive",
@@ -88,6 +100,7 @@ def _incentive_once(
         "peak_mb": peak_kib / 1024,
         "sum_total": str(result.total),
         **phases,
+        **statements,
     }
 
 
@@ -165,9 +178,15 @@ def main(argv: list[str] | None = None) -> int:
         default="columnar",
         help="the engine to time (columnar fails loudly rather than fall back)",
     )
+    parser.add_argument(
+        "--statements",
+        action="store_true",
+        help="also time every participant's statement (trace, then English text), once",
+    )
     args = parser.parse_args(argv)
     if args.child is not None:
-        print(json.dumps(_incentive_once(args.child, args.dump, args.in_memory, args.engine)))
+        once = _incentive_once(args.child, args.dump, args.in_memory, args.engine, args.statements)
+        print(json.dumps(once))
         return 0
 
     data = HERE / "data" / f"r{args.reps}_d{args.deals}"
@@ -194,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         child = [str(Path(__file__)), "--child", str(data)]
         child += ["--in-memory"] if args.in_memory else []
         child += ["--engine", args.engine]
+        child += ["--statements"] if args.statements and dump else []
         runs["incentive"].append(_child(child + (["--dump", str(ours_dump)] if dump else [])))
 
     def median(impl: str, key: str) -> float:
@@ -226,8 +246,16 @@ def main(argv: list[str] | None = None) -> int:
             f"    evaluate (reading included) "
             f"{median('incentive', 'pay_us_per_participant'):.1f} µs per participant"
         )
-    models = runs["incentive"][0]["models_s"]
-    print(f"    then making every participant's result model (after the clock): {models:.3f} s")
+    first = runs["incentive"][0]
+    print(
+        "    then making every participant's result model (after the clock): "
+        f"{first['models_s']:.3f} s"
+    )
+    if args.statements:
+        print(
+            f"    then every statement (first round): tracing {first['trace_s']:.2f} s, "
+            f"writing {first['render_s']:.2f} s"
+        )
     caveat = " (incentive from rows in memory, the baseline from CSV)" if args.in_memory else ""
     print(f"  ratio incentive / baseline: {ours_total / base_total:.2f}{caveat}")
     print(f"  participants per second (incentive, end to end): {participants / ours_total:,.0f}")
