@@ -9,6 +9,7 @@ Imports money only.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 from decimal import Decimal
 from fractions import Fraction
 from typing import Final
@@ -32,6 +33,11 @@ _SYMBOLS: Final[dict[str, str]] = {
     "KRW": "₩",
     "INR": "₹",
 }
+
+
+#: Wide enough for any amount, rounding half up as `_fixed` does: display only.
+_WIDE: Final = decimal.Context(prec=200, rounding=decimal.ROUND_HALF_UP, Emax=10**6, Emin=-(10**6))
+_STEPS: Final = {places: Decimal(1).scaleb(-places) for places in range(0, 40)}
 
 
 def _fixed(value: Exact, places: int) -> Decimal:
@@ -72,10 +78,15 @@ def money(value: Exact, currency: str, quantum: Decimal) -> str:
     '-$0.333333'
     """
     minimum = max(0, -int(quantum.as_tuple().exponent))
-    places = _places(value)
-    if places is None or places > MONEY_PLACES:
-        places = MONEY_PLACES
-    shown = _fixed(value, max(places, minimum))
+    if isinstance(value, Decimal):  # the common case, without fractions
+        exponent = value.normalize(_WIDE).as_tuple().exponent
+        assert isinstance(exponent, int)  # amounts are finite
+        places = min(max(0, -exponent), MONEY_PLACES)
+        shown = value.quantize(_STEPS[max(places, minimum)], context=_WIDE)
+    else:
+        exact = _places(value)
+        places = MONEY_PLACES if exact is None or exact > MONEY_PLACES else exact
+        shown = _fixed(value, max(places, minimum))
     symbol = _SYMBOLS.get(currency)
     sign = "-" if shown < 0 else ""
     body = _grouped(abs(shown))

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from incentive.explain.format import money
 from incentive.money import (
     MAX_DIGITS,
     MAX_EXPONENT,
@@ -261,3 +262,21 @@ def test_results_do_not_depend_on_the_callers_context(
         results["quantize"] = quantize(a, quantum, mode)
     for name, value in results.items():
         assert Fraction(value) == expected[name], name
+
+
+@given(
+    st.decimals(
+        allow_nan=False,
+        allow_infinity=False,
+        min_value=Decimal("-1e15"),
+        max_value=Decimal("1e15"),
+    ),
+    st.sampled_from(["0.01", "1", "0.1", "0.05", "10", "0.001"]),
+)
+@example(Decimal("-0.00"), "0.01")
+@example(Decimal("0.0000005"), "0.01")
+def test_an_amount_is_shown_the_same_whether_decimal_or_fraction(
+    value: Decimal, quantum: str
+) -> None:
+    # Decimals take a shorter way to the same text as fractions.
+    assert money(value, "CNY", Decimal(quantum)) == money(Fraction(value), "CNY", Decimal(quantum))
