@@ -41,7 +41,15 @@ from incentive.engine.columns import (
 )
 from incentive.engine.compile import CompiledAggregate, CompiledPlan
 from incentive.engine.evaluate import evaluate_inputs, plan_info
-from incentive.engine.rational import Array, Overflowing, Ratio, ZeroDivisor, round_units
+from incentive.engine.rational import (
+    SAFE,
+    Array,
+    Overflowing,
+    Ratio,
+    ZeroDivisor,
+    magnitude,
+    round_units,
+)
 from incentive.engine.records import (
     Inputs,
     Participant,
@@ -274,8 +282,8 @@ class _Run:
             if not isinstance(value, Decimal):
                 return np.full(columns.size, op == "!=")
             num, den = value.as_integer_ratio()
-            if den * 10 ** (15) >= 1 << 62 or abs(num) * 10**scale >= 1 << 62:
-                raise Unsupported("a filter's number is too long")
+            if magnitude(units) * den >= SAFE or abs(num) * 10**scale >= SAFE:
+                raise Unsupported("a filter's number and its column might not fit int64")
             left, right = units * den, num * 10**scale
             return _compare(op, left, right)
         if name in columns.dates:
@@ -831,6 +839,8 @@ def _pay(run: _Run, scope: _Scope, windows: Windows) -> list[_Line]:
         parts = [_component(run, component, inner) for inner in windows[scope_key]]
         units = np.zeros(run.size, dtype=np.int64)
         for part in parts:
+            if magnitude(units) + magnitude(part) >= SAFE:
+                raise Overflowing
             units = units + part
         lines.append(_Line(units, parts))
     return lines

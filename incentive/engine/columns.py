@@ -183,7 +183,7 @@ def _columns(
     if isinstance(source, str | Path):
         if Path(source).suffix.lower() == ".json":
             raise Unreadable("a JSON file")
-        batches, name = _read_csv(Path(source), names, optional, label, progress), str(source)
+        batches, name = _read_csv(Path(source), names, optional), str(source)
     else:
         batches, name = iter(_from_rows(source, names, optional).to_batches()), f"<{what}>"
     for field_name, decl in fields.items():
@@ -202,31 +202,38 @@ def _columns(
     people_set = pa.array(list(people), type=pa.string())
     size = 0
     pool = _pool()
-    for number, batch in enumerate(batches):
-        size += batch.num_rows
-        if pool is not None and number % _RELEASE_EVERY == 0:
-            pool.release_unused()  # the blocks done with: back to the system
-        for column_name in batch.schema.names:
-            column = batch.column(column_name)
-            decl = fields.get(column_name)
-            if decl is None:  # an id the plan does not declare, or the name
-                integer = _check_text(column, required=column_name != optional)
-                whole[column_name] = whole.get(column_name, True) and integer
-            elif decl.kind in _NUMERIC:
-                part = _numbers(column, decl.kind, decl.low, decl.high)
-                numbers.setdefault(column_name, []).append(part)
-                continue
-            elif decl.kind == "date":
-                dates.setdefault(column_name, []).append(_dates(column))
-                continue
-            elif decl.kind == "participant" and people:
-                owner_field = column_name
-                owners.append(_owners(column, people_set))
-                continue
-            else:
-                integer = _check_text(column, required=decl.kind in ("id", "participant"))
-                whole[column_name] = whole.get(column_name, True) and integer
-            texts.setdefault(column_name, []).append(column)
+    try:
+        for number, batch in enumerate(batches):
+            size += batch.num_rows
+            if progress is not None:
+                progress(f"reading {label}", size, None)
+            if pool is not None and number % _RELEASE_EVERY == 0:
+                pool.release_unused()  # the blocks done with: back to the system
+            for column_name in batch.schema.names:
+                column = batch.column(column_name)
+                decl = fields.get(column_name)
+                if decl is None:  # an id the plan does not declare, or the name
+                    integer = _check_text(column, required=column_name != optional)
+                    whole[column_name] = whole.get(column_name, True) and integer
+                elif decl.kind in _NUMERIC:
+                    part = _numbers(column, decl.kind, decl.low, decl.high)
+                    numbers.setdefault(column_name, []).append(part)
+                    continue
+                elif decl.kind == "date":
+                    dates.setdefault(column_name, []).append(_dates(column))
+                    continue
+                elif decl.kind == "participant" and people:
+                    owner_field = column_name
+                    owners.append(_owners(column, people_set))
+                    continue
+                else:
+                    integer = _check_text(column, required=decl.kind in ("id", "participant"))
+                    whole[column_name] = whole.get(column_name, True) and integer
+                texts.setdefault(column_name, []).append(column)
+    finally:  # a refusal mid-file ends the reading thread and closes the file now
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()
     # Joined one field at a time, each field's blocks let go as it is: the peak is the
     # columns and one field twice, not all of them twice.
     if pool is not None:
@@ -314,9 +321,7 @@ def _unique(ids: pa.ChunkedArray, integers: bool) -> None:
         raise Unreadable("two rows share an id")
 
 
-def _read_csv(
-    path: Path, names: list[str], optional: str | None, kind: str, progress: Progress | None
-) -> Iterator[pa.RecordBatch]:
+def _read_csv(path: Path, names: list[str], optional: str | None) -> Iterator[pa.RecordBatch]:
     try:
         with path.open("rb") as file:
             header = file.readline()
@@ -338,7 +343,7 @@ def _read_csv(
         quoted_strings_can_be_null=False,
         include_columns=names,
     )
-    return _ahead(_stream(path, options, parse, convert, kind, progress))
+    return _ahead(_stream(path, options, parse, convert))
 
 
 def _ahead(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
@@ -390,15 +395,7 @@ def _pool() -> Any:
     return pool
 
 
-def _stream(
-    path: Path,
-    options: Any,
-    parse: Any,
-    convert: Any,
-    kind: str,
-    progress: Progress | None,
-) -> Iterator[pa.RecordBatch]:
-    rows = 0
+def _stream(path: Path, options: Any, parse: Any, convert: Any) -> Iterator[pa.RecordBatch]:
     try:
         with pa_csv.open_csv(
             path,
@@ -407,11 +404,7 @@ def _stream(
             convert_options=convert,
             memory_pool=_pool(),
         ) as reader:
-            for batch in reader:
-                rows += batch.num_rows
-                if progress is not None:
-                    progress(f"reading {kind}", rows, None)
-                yield batch
+            yield from reader
     except (pa.ArrowInvalid, OSError) as exc:
         raise Unreadable(f"not plain CSV: {exc}") from None
 

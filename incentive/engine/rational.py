@@ -21,7 +21,7 @@ import numpy.typing as npt
 Array = npt.NDArray[Any]
 
 #: Magnitudes below this stay exact in int64, even added to one another.
-_SAFE: Final = 1 << 62
+SAFE: Final = 1 << 62
 
 
 class Overflowing(ArithmeticError):
@@ -42,7 +42,7 @@ def magnitude(values: Array | int) -> int:
 
 
 def _fit(bound: int) -> None:
-    if bound >= _SAFE:
+    if bound >= SAFE:
         raise Overflowing
 
 
@@ -67,9 +67,9 @@ class Ratio:
         """Exact values, one per participant, over their least common denominator."""
         pairs = [_pair(v) for v in values]
         common = math.lcm(1, *{den for _, den in pairs})
-        if common < _SAFE:
+        if common < SAFE:
             nums = [num * (common // den) for num, den in pairs]
-            if max((abs(n) for n in nums), default=0) < _SAFE:
+            if max((abs(n) for n in nums), default=0) < SAFE:
                 return Ratio(np.array(nums, dtype=np.int64), common)
         # Each value over its own denominator, when one for all would not fit.
         _fit(max((max(abs(num), den) for num, den in pairs), default=0))

@@ -354,3 +354,56 @@ def test_blocks_read_ahead_in_a_thread_that_ends_with_the_reading(tmp_path: Path
         if thread.name == "incentive-csv":
             thread.join(5)
     assert not [t for t in threading.enumerate() if t.name == "incentive-csv" and t.is_alive()]
+
+
+def test_sums_of_parts_and_rescaled_filters_are_refused_rather_than_wrapped(
+    tmp_path: Path,
+) -> None:
+    parts = incentive.load_plan(
+        PLAN.replace("200 only when monthly >= quota / 3", "quota * 10000")
+    )
+    people = [dict(row, quota="3100000000000") for row in PEOPLE]
+    with pytest.raises(columnar.Unsupported, match="int64"):
+        incentive.evaluate(parts, people, {"deal": DEALS}, engine="columnar")
+    # A column read with two decimals in its first block and six in a later one.
+    deals = tmp_path / "deals.csv"
+    with deals.open("w") as f:
+        f.write("deal_id,owner,amount,closed,status\nD0,P1,1000000000000.00,2026-07-01,won\n")
+        f.writelines(f"D{n},P1,1.00,2026-07-01,won\n" for n in range(1, 60_000))
+        f.write("Dlast,P1,0.123456,2026-07-01,won\n")
+    filtered = incentive.load_plan(PLAN.replace('status = "won" and', "amount > 0.1 and"))
+    with pytest.raises(columnar.Unsupported, match="int64"):
+        incentive.evaluate(filtered, PEOPLE, {"deal": deals}, engine="columnar")
+    both = [
+        incentive.evaluate(filtered, PEOPLE, {"deal": deals}, engine=engine)
+        for engine in ("auto", "straightforward")
+    ]
+    assert _lines(both[0]) == _lines(both[1])
+
+
+def test_a_refusal_mid_file_ends_the_reader_and_progress_stays_on_the_callers_thread(
+    tmp_path: Path,
+) -> None:
+    deals = tmp_path / "deals.csv"
+    _big_deals(deals, 200_000, bad_row=3)
+    seen: list[str] = []
+    with pytest.raises(columnar.Unsupported) as kept:
+        incentive.evaluate(
+            _plan(),
+            PEOPLE,
+            {"deal": deals},
+            engine="columnar",
+            progress=lambda *_: seen.append(threading.current_thread().name),
+        )
+    # The error is still held, with its traceback: the reader has ended all the same.
+    assert kept.value.reason
+    assert not [t for t in threading.enumerate() if t.name == "incentive-csv"]
+    _big_deals(deals, 200_000)
+    incentive.evaluate(
+        _plan(),
+        PEOPLE,
+        {"deal": deals},
+        engine="columnar",
+        progress=lambda *_: seen.append(threading.current_thread().name),
+    )
+    assert set(seen) == {threading.current_thread().name}
