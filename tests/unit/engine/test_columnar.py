@@ -359,9 +359,7 @@ def test_blocks_read_ahead_in_a_thread_that_ends_with_the_reading(tmp_path: Path
 def test_sums_of_parts_and_rescaled_filters_are_refused_rather_than_wrapped(
     tmp_path: Path,
 ) -> None:
-    parts = incentive.load_plan(
-        PLAN.replace("200 only when monthly >= quota / 3", "quota * 10000")
-    )
+    parts = incentive.load_plan(PLAN.replace("200 only when monthly >= quota / 3", "quota * 10000"))
     people = [dict(row, quota="3100000000000") for row in PEOPLE]
     with pytest.raises(columnar.Unsupported, match="int64"):
         incentive.evaluate(parts, people, {"deal": DEALS}, engine="columnar")
