@@ -23,6 +23,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 from typing import Any, Final, overload
 
 import numpy as np
@@ -724,6 +725,12 @@ def evaluate_columns(
     if refusal is not None:
         raise Unsupported(refusal)
     checked = compiled.checked
+    if set(records) != set(checked.record_kinds):
+        raise Unsupported("record kinds given other than the plan's")
+    sources = [participants, *records.values()]
+    if not all(isinstance(s, str | Path | list | tuple) for s in sources):
+        # An iterator read here could not be read again by the straightforward engine.
+        raise Unsupported("rows neither in a file nor in a list")
     try:
         people = read_people(checked, participants)
         kinds = {

@@ -222,7 +222,7 @@ def _columns(
                 elif decl.kind == "date":
                     dates.setdefault(column_name, []).append(_dates(column))
                     continue
-                elif decl.kind == "participant" and people:
+                elif decl.kind == "participant":
                     owner_field = column_name
                     owners.append(_owners(column, people_set))
                     continue
@@ -261,7 +261,7 @@ def _columns(
             elif decl is not None and decl.kind == "date":
                 columns.dates[field_name] = np.zeros(0, dtype=np.int32)
                 columns.raw.pop(field_name, None)
-            elif decl is not None and decl.kind == "participant" and people:
+            elif decl is not None and decl.kind == "participant":
                 columns.owner_field = field_name
                 columns.raw.pop(field_name, None)
     return columns
@@ -322,25 +322,33 @@ def _unique(ids: pa.ChunkedArray, integers: bool) -> None:
 
 
 def _read_csv(path: Path, names: list[str], optional: str | None) -> Iterator[pa.RecordBatch]:
+    """A plain CSV file's blocks: a header of plain names, and no quotes anywhere (a
+    quoted value, or a quote inside one, goes to the row reader, whose CSV rules are
+    stricter than pyarrow's)."""
     try:
         with path.open("rb") as file:
             header = file.readline()
     except OSError as exc:
         raise Unreadable(f"cannot open: {exc}") from None
     try:
-        columns = header.decode("utf-8").rstrip("\r\n").split(",")
+        text = header.decode("utf-8").rstrip("\r\n")
     except UnicodeDecodeError:
         raise Unreadable("header not UTF-8") from None
-    if len(set(columns)) != len(columns) or not set(names) <= set(columns):
-        raise Unreadable("columns missing or repeated")
+    columns = text.split(",")
+    plain = all(c == c.strip() and c for c in columns) and '"' not in text
+    if not plain or text.startswith("\ufeff") or len(set(columns)) != len(columns):
+        raise Unreadable("a header of other than plain, distinct names")
+    if not set(names) <= set(columns):
+        raise Unreadable("a declared column missing")
     if optional is not None and optional in columns:
         names = [*names, optional]
     options = pa_csv.ReadOptions(block_size=BLOCK_BYTES, use_threads=False)
-    parse = pa_csv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False)
+    parse = pa_csv.ParseOptions(
+        quote_char=False, newlines_in_values=False, ignore_empty_lines=False
+    )
     convert = pa_csv.ConvertOptions(
         column_types={c: pa.string() for c in columns},
         strings_can_be_null=False,
-        quoted_strings_can_be_null=False,
         include_columns=names,
     )
     return _ahead(_stream(path, options, parse, convert))
@@ -412,18 +420,23 @@ def _stream(path: Path, options: Any, parse: Any, convert: Any) -> Iterator[pa.R
 def _from_rows(
     rows: Sequence[Mapping[str, Any]], names: list[str], optional: str | None
 ) -> pa.Table:
+    """Rows in memory as text columns: every value a `str` (anything else, and a row
+    that is not a mapping, is read by the row reader, which says what is wrong)."""
     data = {}
-    if optional is not None and rows and all(optional in row for row in rows):
-        names = [*names, optional]
+    if optional is not None and rows:
+        having = sum(1 for row in rows if isinstance(row, Mapping) and optional in row)
+        if having == len(rows):
+            names = [*names, optional]
+        elif having:
+            raise Unreadable(f"'{optional}' on some rows only")
     for name in names:
         try:
             values = [row[name] for row in rows]
         except (KeyError, TypeError):
             raise Unreadable(f"a row without '{name}'") from None
-        try:
-            data[name] = pa.array(values, type=pa.string())
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            raise Unreadable(f"'{name}' holds values other than text") from None
+        if set(map(type, values)) - {str}:
+            raise Unreadable(f"'{name}' holds values other than text")
+        data[name] = pa.array(values, type=pa.string())
     return pa.table(data) if data else pa.table({})
 
 
@@ -438,6 +451,8 @@ def _check_text(column: pa.ChunkedArray, *, required: bool) -> bool:
     an integer written without leading zeros."""
     if len(column) == 0:
         return False
+    if bool(pc.any(pc.match_substring(column, '"', memory_pool=_pool())).as_py()):
+        raise Unreadable("a quote in a text")
     if not required:
         distinct = pc.unique(column, memory_pool=_pool())
         if len(distinct) <= _FEW:

@@ -405,3 +405,84 @@ def test_a_refusal_mid_file_ends_the_reader_and_progress_stays_on_the_callers_th
         progress=lambda *_: seen.append(threading.current_thread().name),
     )
     assert set(seen) == {threading.current_thread().name}
+
+
+def _outcome(plan: incentive.CompiledPlan, people: Any, records: Any, engine: str) -> object:
+    try:
+        result = incentive.evaluate(plan, people, records, engine=engine)  # type: ignore[arg-type]
+    except incentive.IncentiveError as error:
+        return (type(error).__name__, str(error))
+    return (_lines(result), result.records, list(result.dispositions))
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+_HEADER = "deal_id,owner,amount,closed,status\n"
+_ROW = "D1,P1,100.00,2026-07-02,won\n"
+
+
+@pytest.mark.parametrize(
+    ("label", "deals"),
+    [
+        (
+            "a padded duplicate column",
+            _HEADER.replace("status", "status,status ") + _ROW[:-1] + ",x\n",
+        ),
+        (
+            "a quoted duplicate column",
+            _HEADER.replace("status", 'status,"status"') + _ROW[:-1] + ",x\n",
+        ),
+        ("a quote after a quoted value", _HEADER + 'D1,P1,100.00,2026-07-02,"won"x\n'),
+        ("a quoted amount run on", _HEADER + 'D1,P1,"100"5,2026-07-02,won\n'),
+        ("a quoted value", _HEADER + 'D1,P1,100.00,2026-07-02,"won"\n'),
+        ("a header with a byte order mark", "\ufeff" + _HEADER + _ROW),
+        ("a blank line", _HEADER + _ROW + "\n" + _ROW.replace("D1", "D2")),
+    ],
+)
+def test_files_the_row_reader_reads_its_own_way_are_left_to_it(
+    tmp_path: Path, label: str, deals: str
+) -> None:
+    plan = _plan()
+    records = {"deal": _write(tmp_path / "deals.csv", deals)}
+    expected = _outcome(plan, PEOPLE, records, "straightforward")
+    assert _outcome(plan, PEOPLE, records, "auto") == expected, label
+
+
+@pytest.mark.parametrize(
+    ("label", "change"),
+    [
+        ("None as an id", lambda people, deals: deals[0].update(deal_id=None)),
+        ("None as an amount", lambda people, deals: deals[0].update(amount=None)),
+        ("bytes as a status", lambda people, deals: deals[0].update(status=b"won")),
+        ("an int as an amount", lambda people, deals: deals[0].update(amount=100)),
+        ("a name on one row only", lambda people, deals: people[0].update(name="Ann")),
+        ("a row that is no mapping", lambda people, deals: deals.append("D9")),
+        ("no participants", lambda people, deals: people.clear()),
+    ],
+)
+def test_rows_in_memory_the_row_reader_reads_its_own_way_are_left_to_it(
+    label: str, change: Any
+) -> None:
+    people = [dict(row) for row in PEOPLE]
+    deals: list[Any] = [dict(row) for row in DEALS]
+    change(people, deals)
+    plan = _plan()
+    expected = _outcome(plan, people, {"deal": deals}, "straightforward")
+    assert _outcome(plan, people, {"deal": deals}, "auto") == expected, label
+
+
+def test_kinds_missing_or_unknown_and_rows_from_a_generator_are_left_to_the_row_reader() -> None:
+    plan = _plan()
+    for records in ({}, {"deal": DEALS, "visit": []}):
+        expected = _outcome(plan, PEOPLE, records, "straightforward")
+        assert _outcome(plan, PEOPLE, records, "auto") == expected
+    # Outside the declared type, yet met in practice: read once, by the row reader only.
+    rows: Any = (row for row in DEALS)
+    with pytest.raises(columnar.Unsupported, match="list"):
+        incentive.evaluate(plan, PEOPLE, {"deal": rows}, engine="columnar")
+    again: Any = (row for row in DEALS)
+    generated = incentive.evaluate(plan, PEOPLE, {"deal": again})
+    assert _lines(generated) == _lines(_both()[1])
