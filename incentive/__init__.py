@@ -35,6 +35,7 @@ from incentive.engine.results import (
 )
 from incentive.errors import (
     Diagnostic,
+    EngineMismatchError,
     EvaluationError,
     IncentiveError,
     PlanCheckError,
@@ -43,6 +44,7 @@ from incentive.errors import (
     RecordError,
     RecordProblem,
     Span,
+    UnsupportedError,
 )
 from incentive.explain.statement import Statement, StatementLine
 
@@ -56,6 +58,7 @@ __all__ = [
     "CompiledPlan",
     "ComponentResult",
     "Diagnostic",
+    "EngineMismatchError",
     "EvaluationError",
     "IncentiveError",
     "Inputs",
@@ -73,6 +76,7 @@ __all__ = [
     "Span",
     "Statement",
     "StatementLine",
+    "UnsupportedError",
     "check_plan",
     "compile_plan",
     "evaluate",

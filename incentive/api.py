@@ -14,7 +14,6 @@ from typing import Literal
 
 from incentive.dsl.check import CheckedPlan, check_plan
 from incentive.dsl.parser import decode_plan, parse_plan
-from incentive.engine.columnar import Unsupported, evaluate_columns
 from incentive.engine.compile import CompiledPlan, compile_plan
 from incentive.engine.evaluate import (
     check_plans_agree,
@@ -25,11 +24,19 @@ from incentive.engine.evaluate import (
 from incentive.engine.records import Inputs, RowSource, load_inputs, load_population
 from incentive.engine.results import ParticipantResult, PopulationResult, RunResult
 from incentive.engine.runtime import Progress
-from incentive.errors import Diagnostic, PlanSyntaxError, RecordError, RecordProblem, Span
+from incentive.errors import (
+    Diagnostic,
+    PlanSyntaxError,
+    RecordError,
+    RecordProblem,
+    Span,
+    UnsupportedError,
+)
 from incentive.explain.statement import Statement, build_statement
 
 Lang = Literal["en", "zh"]
 Engine = Literal["auto", "columnar", "straightforward"]
+ENGINES: tuple[Engine, ...] = ("auto", "columnar", "straightforward")
 
 __all__ = [
     "check_plan",
@@ -118,7 +125,7 @@ def evaluate(
             e.g. to draw a progress bar.
         engine: "auto" evaluates as columns when the plan and the inputs allow it
             (`incentive.engine.columnar`) and participant by participant otherwise;
-            "columnar" raises `Unsupported` instead of falling back; "straightforward"
+            "columnar" raises `UnsupportedError` instead of falling back; "straightforward"
             always goes participant by participant.  Results are the same either way.
 
     Returns:
@@ -127,18 +134,23 @@ def evaluate(
     Raises:
         RecordError: bad input rows (unless ``skip_invalid``), or an unreadable file.
         EvaluationError: participants the plan cannot be evaluated for (zero quota…).
-        Unsupported: only with ``engine="columnar"``.
+        UnsupportedError: only with ``engine="columnar"``.
     """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     if isinstance(participants, Inputs):
         if engine == "columnar":
-            raise Unsupported("inputs already read row by row")
+            raise UnsupportedError("inputs already read row by row")
         inputs = participants
     else:
         by_kind = _by_kind(plan.checked, records)
         if engine != "straightforward":
+            # Imported here: numpy and pyarrow load only for a run that may use them.
+            from incentive.engine.columnar import evaluate_columns
+
             try:
                 return evaluate_columns(plan, participants, by_kind, progress=progress)
-            except Unsupported:
+            except UnsupportedError:
                 if engine == "columnar":
                     raise
         inputs = load_inputs(plan.checked, participants, by_kind, progress=progress)

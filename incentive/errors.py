@@ -254,3 +254,23 @@ class EvaluationError(IncentiveError):
     def __init__(self, problems: Iterable[EvaluationProblem]) -> None:
         self.problems: tuple[EvaluationProblem, ...] = tuple(problems)
         super().__init__("\n".join(p.render() for p in self.problems))
+
+
+class UnsupportedError(IncentiveError):
+    """This plan or these inputs take the straightforward engine; ``reason`` says why.
+    Raised only to a caller who asked for the columnar engine by name."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class EngineMismatchError(IncentiveError):
+    """The two engines disagree on a payout: a defect of incentive, never of a plan.
+    Its message says so, and how to run regardless (``engine="straightforward"``)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"internal error, please report it: {what}; evaluating with "
+            'engine="straightforward" (the Python API) avoids it meanwhile'
+        )

@@ -8,11 +8,14 @@ before anything recursive runs.  Imports errors and dsl.ast/build; never the eng
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Callable
 from importlib import resources
+from pathlib import Path
 from typing import Final
 
+import lark
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
 
@@ -62,10 +65,33 @@ _WORDS: Final[dict[str, str]] = {
 @functools.cache
 def _parser() -> Lark:
     grammar = resources.files("incentive.dsl").joinpath("grammar.lark").read_text("utf-8")
-    # cache=True: lark keeps its analysis of the grammar in a file of the temporary folder,
-    # keyed by the grammar and lark's version, so a new process starts in milliseconds
-    # rather than a quarter of a second (and rebuilds it if the file is missing or stale).
-    return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True, cache=True)
+    # Lark keeps its analysis of the grammar in a cache file, checked against the grammar
+    # and lark's version, so a new process starts in milliseconds rather than a quarter
+    # of a second.  The file is unpickled: it lives in the user's own cache folder, never
+    # in a shared temporary one; without such a folder there is no cache.
+    cache = _cache_file()
+    return Lark(
+        grammar,
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        cache=str(cache) if cache is not None else False,
+    )
+
+
+def _cache_file() -> Path | None:
+    """A file for lark's cache in a folder only this user can write, or None."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    folder = Path(base) / "incentive"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        status = folder.stat()
+    except OSError:
+        return None
+    getuid = getattr(os, "getuid", None)  # POSIX; elsewhere the profile folder is private
+    if getuid is not None and (status.st_uid != getuid() or status.st_mode & 0o022):
+        return None  # someone else could plant a file there
+    return folder / f"grammar-lark-{lark.__version__}.cache"
 
 
 #: Keywords that can begin an expression: a field or measure with one of these names could

@@ -11,7 +11,7 @@ engine over the participant and the people their team values depend on, and its 
 are checked against the ones computed here.
 
 It takes the plans and data it can prove it computes identically; for anything else
-(`plan_refusal`, or `Unsupported` raised while reading or evaluating: an irregular value,
+(`plan_refusal`, or `UnsupportedError` raised while reading or evaluating: an irregular value,
 a zero divisor, a number that might outgrow int64) the straightforward engine runs
 instead, and explains what is wrong, as it always has.
 """
@@ -36,7 +36,7 @@ from incentive.engine.columns import (
     _INTEGER,
     KindColumns,
     PeopleColumns,
-    Unreadable,
+    UnreadableError,
     read_kind,
     read_people,
 )
@@ -45,9 +45,9 @@ from incentive.engine.evaluate import evaluate_inputs, plan_info
 from incentive.engine.rational import (
     SAFE,
     Array,
-    Overflowing,
+    Int64OverflowError,
     Ratio,
-    ZeroDivisor,
+    ZeroDivisorError,
     magnitude,
     round_units,
 )
@@ -63,6 +63,7 @@ from incentive.engine.records import (
 )
 from incentive.engine.results import (
     ComponentResult,
+    Dispositions,
     ParticipantResult,
     Participants,
     PartResult,
@@ -74,17 +75,9 @@ from incentive.engine.results import (
 from incentive.engine.runtime import Progress
 from incentive.engine.teams import EVERYONE
 from incentive.engine.trace import ParticipantTrace
+from incentive.errors import EngineMismatchError, UnsupportedError
 from incentive.money import quanta
 from incentive.sorting import natural_key
-
-
-class Unsupported(Exception):
-    """This plan or these inputs take the straightforward engine; ``reason`` says why."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
 
 _PLAIN: Final = (
     ast.Number,
@@ -284,7 +277,7 @@ class _Run:
                 return np.full(columns.size, op == "!=")
             num, den = value.as_integer_ratio()
             if magnitude(units) * den >= SAFE or abs(num) * 10**scale >= SAFE:
-                raise Unsupported("a filter's number and its column might not fit int64")
+                raise UnsupportedError("a filter's number and its column might not fit int64")
             left, right = units * den, num * 10**scale
             return _compare(op, left, right)
         if name in columns.dates:
@@ -292,7 +285,7 @@ class _Run:
                 return np.full(columns.size, op == "!=")
             return _compare(op, columns.dates[name], value.toordinal())
         if op not in ("=", "!="):
-            raise Unsupported("a text compared by order")
+            raise UnsupportedError("a text compared by order")
         if not isinstance(value, str):
             return np.full(columns.size, op == "!=")
         if name == columns.owner_field:  # kept as positions among the participants
@@ -309,7 +302,7 @@ class _Run:
         those it leaves out."""
         columns = self.kinds.get(agg.kind)
         if columns is None:
-            raise Unsupported(f"no '{agg.kind}' records were given")
+            raise UnsupportedError(f"no '{agg.kind}' records were given")
         kind = agg.kind
         keep = np.ones(columns.size, dtype=bool) if rows is None else rows.copy()
         for number, condition in enumerate(agg.conditions):
@@ -336,7 +329,7 @@ class _Run:
         assert agg.field is not None
         if agg.field in columns.dates:
             if agg.function not in ("minimum", "maximum"):
-                raise Unsupported("a date summed")
+                raise UnsupportedError("a date summed")
             days = columns.dates[agg.field][keep]
             first = self.checked.period_start.toordinal()
             if agg.function == "minimum":
@@ -347,7 +340,7 @@ class _Run:
                 np.maximum.at(out, owners, days)
             return _Dates(np.where(counts > 0, out, first))
         if agg.field not in columns.numbers:
-            raise Unsupported(f"'{agg.field}' is not a number")
+            raise UnsupportedError(f"'{agg.field}' is not a number")
         units, scale = columns.numbers[agg.field]
         values = units[keep]
         if agg.function in ("minimum", "maximum"):
@@ -380,7 +373,7 @@ class _Run:
                 return scope.measures[ref.name]
             if ref.kind == "participant_field":
                 return self.field(ref.name)
-            raise Unsupported(f"'{ref.name}' read as a {ref.kind}")
+            raise UnsupportedError(f"'{ref.name}' read as a {ref.kind}")
         if isinstance(node, ast.Arithmetic):
             a, b = self.number(node.left, scope), self.number(node.right, scope)
             try:
@@ -391,8 +384,8 @@ class _Run:
                 if node.op == "*":
                     return a * b
                 return a / b
-            except ZeroDivisor:
-                raise Unsupported("a division by zero") from None
+            except ZeroDivisorError:
+                raise UnsupportedError("a division by zero") from None
         if isinstance(node, ast.Negate):
             return -self.number(node.operand, scope)
         if isinstance(node, ast.Compare):
@@ -442,24 +435,24 @@ class _Run:
             assert isinstance(node.operand, ast.Name)
             ranks = self._ranks(self.checked.rankings[node.operand.name], scope)
             return np.asarray((ranks > 0) & (ranks <= node.count))
-        raise Unsupported(f"the plan uses {type(node).__name__}")
+        raise UnsupportedError(f"the plan uses {type(node).__name__}")
 
     def number(self, node: ast.Expr, scope: _Scope) -> Ratio:
         found = self.value(node, scope)
         if not isinstance(found, Ratio):
-            raise Unsupported("a number expected")
+            raise UnsupportedError("a number expected")
         return found
 
     def truth(self, node: ast.Expr, scope: _Scope) -> Array:
         found = self.value(node, scope)
         if not isinstance(found, np.ndarray) or found.dtype != bool:
-            raise Unsupported("a condition expected")
+            raise UnsupportedError("a condition expected")
         return found
 
     def dates(self, node: ast.Expr, scope: _Scope) -> Array:
         found = self.value(node, scope)
         if not isinstance(found, _Dates):
-            raise Unsupported("a date expected")
+            raise UnsupportedError("a date expected")
         return found.days
 
     def _equal(self, a: Value, b: Value) -> Array:
@@ -489,7 +482,7 @@ class _Run:
             return b.le(a)
         if isinstance(a, _Dates) and isinstance(b, _Dates):
             return _compare(op, a.days, b.days)
-        raise Unsupported("an ordering of texts")
+        raise UnsupportedError("an ordering of texts")
 
     def _tiers(self, node: ast.Tiers, scope: _Scope) -> Ratio:
         m = self.number(node.measure, scope)
@@ -497,7 +490,7 @@ class _Run:
         zero = Ratio(np.zeros(size, dtype=np.int64), 1)
         scale = None if node.against is None else self.number(node.against, scope)
         if scale is not None and not bool(scale.positive().all()):
-            raise Unsupported("tiers against a value not above zero")
+            raise UnsupportedError("tiers against a value not above zero")
 
         def times(bound: Decimal) -> Ratio:
             constant = Ratio.constant(bound, size)
@@ -541,7 +534,7 @@ class _Run:
         value = self._member_value(node.measure, scope)
         if isinstance(value, _Dates):
             if node.function not in ("minimum", "maximum"):
-                raise Unsupported("dates summed")
+                raise UnsupportedError("dates summed")
             out = np.full(
                 groups,
                 np.iinfo(np.int64).max if node.function == "minimum" else np.iinfo(np.int64).min,
@@ -549,10 +542,10 @@ class _Run:
             (np.minimum if node.function == "minimum" else np.maximum).at(out, codes, value.days)
             return _Dates(out[codes])
         if not isinstance(value, Ratio):
-            raise Unsupported("a team value of texts")
+            raise UnsupportedError("a team value of texts")
         try:
             value = value.common()
-        except Overflowing:
+        except Int64OverflowError:
             return self._group_fractions(node, codes, groups, value)
         assert isinstance(value.den, int)
         if node.function in ("minimum", "maximum"):
@@ -601,7 +594,7 @@ class _Run:
             distinct = sorted(set(fractions))
             where = {f: i for i, f in enumerate(distinct)}
             return np.array([where[f] for f in fractions], dtype=np.int64)
-        raise Unsupported("a ranking by text")
+        raise UnsupportedError("a ranking by text")
 
     def _ids(self) -> Array:
         if self._id_order is None:
@@ -630,7 +623,7 @@ class _Run:
         elif isinstance(value, _Dates):
             ranked = value.days > 0
         else:
-            raise Unsupported("a ranking by text")
+            raise UnsupportedError("a ranking by text")
         primary = self._order_key(value)
         keys = [-primary if ranking.order in ("highest", "latest") else primary]
         for tie in ranking.ties:
@@ -689,7 +682,7 @@ def _choose(condition: Array, then: Value, otherwise: Value) -> Value:
         return _Texts(np.where(condition, then.values, otherwise.values))
     if isinstance(then, np.ndarray) and isinstance(otherwise, np.ndarray):
         return np.asarray(np.where(condition, then, otherwise))
-    raise Unsupported("if … then … else of unlike values")
+    raise UnsupportedError("if … then … else of unlike values")
 
 
 def _sums(groups: Array, values: Array, size: int) -> Array:
@@ -701,7 +694,7 @@ def _sums(groups: Array, values: Array, size: int) -> Array:
     if largest * values.size < 1 << 53:
         return np.bincount(groups, weights=values, minlength=size).astype(np.int64)
     if largest * values.size >= 1 << 62:
-        raise Unsupported("sums that might not fit int64")
+        raise UnsupportedError("sums that might not fit int64")
     out = np.zeros(size, dtype=np.int64)
     np.add.at(out, groups, values)
     return out
@@ -718,34 +711,34 @@ def evaluate_columns(
     """Evaluate ``compiled`` over a whole population as columns.
 
     Raises:
-        Unsupported: the plan or the inputs take the straightforward engine (which also
+        UnsupportedError: the plan or the inputs take the straightforward engine (which also
             says what is wrong with inputs that have problems).
     """
     refusal = plan_refusal(compiled)
     if refusal is not None:
-        raise Unsupported(refusal)
+        raise UnsupportedError(refusal)
     checked = compiled.checked
     if set(records) != set(checked.record_kinds):
-        raise Unsupported("record kinds given other than the plan's")
+        raise UnsupportedError("record kinds given other than the plan's")
     sources = [participants, *records.values()]
     if not all(isinstance(s, str | Path | list | tuple) for s in sources):
         # An iterator read here could not be read again by the straightforward engine.
-        raise Unsupported("rows neither in a file nor in a list")
+        raise UnsupportedError("rows neither in a file nor in a list")
     try:
         people = read_people(checked, participants)
         kinds = {
             name: read_kind(kind, records[name], people.ids, progress)
             for name, kind in checked.record_kinds.items()
         }
-    except Unreadable as unreadable:
-        raise Unsupported(unreadable.reason) from None
+    except UnreadableError as unreadable:
+        raise UnsupportedError(unreadable.reason) from None
     run = _Run(compiled, people, kinds)
     try:
         lines = _evaluate(run)
-    except Overflowing:
-        raise Unsupported("a value that might not fit int64") from None
-    except ZeroDivisor:
-        raise Unsupported("a division by zero") from None
+    except Int64OverflowError:
+        raise UnsupportedError("a value that might not fit int64") from None
+    except ZeroDivisorError:
+        raise UnsupportedError("a division by zero") from None
     if progress is not None:
         progress("evaluating", run.size, run.size)
     return _result(run, lines)
@@ -787,7 +780,7 @@ def _aggregate(run: _Run) -> tuple[_Scope, Windows]:
             pair = (agg.kind, agg.window_field)
             columns = run.kinds.get(agg.kind)
             if columns is None:
-                raise Unsupported(f"no '{agg.kind}' records were given")
+                raise UnsupportedError(f"no '{agg.kind}' records were given")
             if pair not in buckets:
                 buckets[pair] = _buckets(columns.dates[agg.window_field], starts, ends)
             outside = np.asarray(buckets[pair] < 0)
@@ -847,7 +840,7 @@ def _pay(run: _Run, scope: _Scope, windows: Windows) -> list[_Line]:
         units = np.zeros(run.size, dtype=np.int64)
         for part in parts:
             if magnitude(units) + magnitude(part) >= SAFE:
-                raise Overflowing
+                raise Int64OverflowError
             units = units + part
         lines.append(_Line(units, parts))
     return lines
@@ -929,7 +922,7 @@ class _Results(Participants):
 
     def __getitem__(self, index: int | slice) -> ParticipantResult | Sequence[ParticipantResult]:
         if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
+            return tuple(self[i] for i in range(*index.indices(len(self))))
         if index < 0:
             index += len(self)
         if not 0 <= index < len(self):
@@ -988,7 +981,7 @@ class _Results(Participants):
 _STATUS: Final = ("counted", "excluded")
 
 
-class _Dispositions(Sequence[RecordDisposition]):
+class _Dispositions(Dispositions):
     """What became of each record, kept as columns and made one at a time when read."""
 
     def __init__(self, run: _Run) -> None:
@@ -1033,7 +1026,7 @@ class _Dispositions(Sequence[RecordDisposition]):
 
     def __getitem__(self, index: int | slice) -> RecordDisposition | Sequence[RecordDisposition]:
         if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
+            return tuple(self[i] for i in range(*index.indices(len(self))))
         if index < 0:
             index += self._size
         if not 0 <= index < self._size:
@@ -1067,10 +1060,6 @@ class _Dispositions(Sequence[RecordDisposition]):
                     yield RecordDisposition(
                         kind, record_id, people[owner], "excluded", reasons[reason]
                     )
-
-
-class EngineMismatch(RuntimeError):
-    """The two engines disagree on a payout: a defect of incentive, never of a plan."""
 
 
 class _Explainer:
@@ -1122,7 +1111,7 @@ class _Explainer:
         if results is not None:
             fast = results[index]
             if [c.amount for c in fast.components] != [c.amount for c in mine.components]:
-                raise EngineMismatch(
+                raise EngineMismatchError(
                     f"the engines disagree on {person}: "
                     f"{[str(c.amount) for c in fast.components]} and "
                     f"{[str(c.amount) for c in mine.components]}"
@@ -1185,5 +1174,5 @@ def _rows_again(
         number = columns.first_row + row
         values, _ = _validate(model, columns.source, number, raw)
         if values is None:
-            raise EngineMismatch(f"the readers disagree on {columns.source} row {number}")
+            raise EngineMismatchError(f"the readers disagree on {columns.source} row {number}")
         yield number, values

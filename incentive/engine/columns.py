@@ -6,7 +6,7 @@ straightforward reader accepts without a doubt (``12345.67``, ``2026-07-01``, te
 surrounding spaces …) and converted: amounts to int64 counts of ``10**-scale``, dates to
 day ordinals, participants to their positions; then the block's text is let go, except
 ids and texts.  Anything else (a value that needs the row-by-row reader to say what is
-wrong with it, or to read it at all) raises `Unreadable`, and the run is read by the
+wrong with it, or to read it at all) raises `UnreadableError`, and the run is read by the
 straightforward reader, which names the file, row, field and value.  A statement's
 records are written back from the columns (`KindColumns.rows`) and read by the row
 reader's own validation, so they hold exactly what the other reader would."""
@@ -40,7 +40,7 @@ from incentive.engine.runtime import Progress
 #: this measured faster, and leaner, than pyarrow's own threads.
 BLOCK_BYTES: Final = 1 << 20
 #: Blocks read between two returns of freed memory to the system.
-_RELEASE_EVERY: Final = 8
+_RELEASE_EVERY: Final = 2
 
 #: Amount and number forms read as columns: at most 15 digits (exact through a double),
 #: and at most this many decimals.
@@ -66,7 +66,7 @@ _NUMERIC: Final = {
 _TEXT: Final = ("id", "participant", "text")
 
 
-class Unreadable(Exception):
+class UnreadableError(Exception):
     """The columns cannot be read as columns; the straightforward reader reads them."""
 
     def __init__(self, reason: str) -> None:
@@ -124,10 +124,10 @@ def read_kind(
     people: Sequence[str],
     progress: Progress | None = None,
 ) -> KindColumns:
-    """A record kind's file (or rows in memory) as checked columns; `Unreadable` when
+    """A record kind's file (or rows in memory) as checked columns; `UnreadableError` when
     some row needs the straightforward reader.  ``people`` are the participants' ids."""
     if kind.id_field is None:
-        raise Unreadable("records without an id field")
+        raise UnreadableError("records without an id field")
     fields: dict[str, ast.FieldDecl | None] = dict(kind.fields)
     columns = _columns(kind.name, fields, source, f"{kind.name} records", progress, people=people)
     _unique(columns.raw[kind.id_field], kind.id_field in columns.integers)
@@ -146,14 +146,14 @@ class PeopleColumns:
 def read_people(
     plan: CheckedPlan, source: str | Path | Sequence[Mapping[str, Any]]
 ) -> PeopleColumns:
-    """The participants' file (or rows) as checked columns; `Unreadable` as `read_kind`."""
+    """The participants' file (or rows) as checked columns; `UnreadableError` as `read_kind`."""
     fields: dict[str, ast.FieldDecl | None] = dict(plan.participant_fields)
     id_field = plan.participant_id_field
     if id_field not in fields:
         fields[id_field] = None
     for decl in fields.values():
         if decl is not None and decl.kind == "participant":
-            raise Unreadable("participants link to one another")
+            raise UnreadableError("participants link to one another")
     columns = _columns("participants", fields, source, "participants", None, optional="name")
     ids = columns.raw[id_field]
     for name in plan.group_fields:
@@ -182,7 +182,7 @@ def _columns(
     names = list(fields)
     if isinstance(source, str | Path):
         if Path(source).suffix.lower() == ".json":
-            raise Unreadable("a JSON file")
+            raise UnreadableError("a JSON file")
         batches, name = _read_csv(Path(source), names, optional), str(source)
     else:
         batches, name = iter(_from_rows(source, names, optional).to_batches()), f"<{what}>"
@@ -190,9 +190,9 @@ def _columns(
         if decl is None:
             continue
         if decl.conversion is not None or decl.within_period:
-            raise Unreadable(f"field '{field_name}' is converted or bounded to the period")
+            raise UnreadableError(f"field '{field_name}' is converted or bounded to the period")
         if decl.kind not in _NUMERIC and decl.kind not in _TEXT and decl.kind != "date":
-            raise Unreadable(f"field '{field_name}' is of a kind read row by row")
+            raise UnreadableError(f"field '{field_name}' is of a kind read row by row")
     numbers: dict[str, list[tuple[Array, int]]] = {}
     dates: dict[str, list[Array]] = {}
     owners: list[Array] = []
@@ -279,18 +279,18 @@ def _rescaled(parts: list[tuple[Array, int]]) -> tuple[Array, int]:
         if own != scale:
             factor = 10 ** (scale - own)
             if units.size and max(abs(int(units.max())), abs(int(units.min()))) * factor >= 1 << 62:
-                raise Unreadable("a number too long for its column's decimals")
+                raise UnreadableError("a number too long for its column's decimals")
             units = units * factor
         out.append(units)
     return np.concatenate(out), scale
 
 
 def _owners(column: pa.Array, people: pa.Array) -> Array:
-    """Each record's participant, by position; `Unreadable` if one names nobody."""
+    """Each record's participant, by position; `UnreadableError` if one names nobody."""
     encoded = pc.dictionary_encode(column, memory_pool=_pool())
     where = pc.index_in(encoded.dictionary, value_set=people, memory_pool=_pool())
     if where.null_count:
-        raise Unreadable("a record names no participant of the file")
+        raise UnreadableError("a record names no participant of the file")
     positions = where.to_numpy(zero_copy_only=False).astype(np.int32)
     indices = encoded.indices.to_numpy(zero_copy_only=False)
     found: Array = positions[indices]
@@ -318,7 +318,7 @@ def _unique(ids: pa.ChunkedArray, integers: bool) -> None:
     else:
         twice = len(pc.unique(ids)) != size
     if twice:
-        raise Unreadable("two rows share an id")
+        raise UnreadableError("two rows share an id")
 
 
 def _read_csv(path: Path, names: list[str], optional: str | None) -> Iterator[pa.RecordBatch]:
@@ -329,17 +329,17 @@ def _read_csv(path: Path, names: list[str], optional: str | None) -> Iterator[pa
         with path.open("rb") as file:
             header = file.readline()
     except OSError as exc:
-        raise Unreadable(f"cannot open: {exc}") from None
+        raise UnreadableError(f"cannot open: {exc}") from None
     try:
         text = header.decode("utf-8").rstrip("\r\n")
     except UnicodeDecodeError:
-        raise Unreadable("header not UTF-8") from None
+        raise UnreadableError("header not UTF-8") from None
     columns = text.split(",")
     plain = all(c == c.strip() and c for c in columns) and '"' not in text
     if not plain or text.startswith("\ufeff") or len(set(columns)) != len(columns):
-        raise Unreadable("a header of other than plain, distinct names")
+        raise UnreadableError("a header of other than plain, distinct names")
     if not set(names) <= set(columns):
-        raise Unreadable("a declared column missing")
+        raise UnreadableError("a declared column missing")
     if optional is not None and optional in columns:
         names = [*names, optional]
     options = pa_csv.ReadOptions(block_size=BLOCK_BYTES, use_threads=False)
@@ -392,15 +392,14 @@ def _ahead(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.Rec
 
 @functools.cache
 def _pool() -> Any:
-    """Arrow's jemalloc pool told to give freed memory back at once, when this pyarrow
-    has one: the blocks read one after another then do not pile up as retained memory.
-    (Only this pool is affected; an embedding application keeps its own default.)"""
+    """The memory pool the columnar reader allocates from: arrow's jemalloc pool when this
+    pyarrow has one, whose freed blocks `_columns` hands back to the system now and then
+    (`release_unused`), so blocks read one after another do not pile up as retained
+    memory.  No process-wide setting is changed."""
     try:
-        pool = pa.jemalloc_memory_pool()
-        pa.jemalloc_set_decay_ms(0)
+        return pa.jemalloc_memory_pool()
     except (NotImplementedError, pa.ArrowNotImplementedError):
         return None
-    return pool
 
 
 def _stream(path: Path, options: Any, parse: Any, convert: Any) -> Iterator[pa.RecordBatch]:
@@ -414,7 +413,7 @@ def _stream(path: Path, options: Any, parse: Any, convert: Any) -> Iterator[pa.R
         ) as reader:
             yield from reader
     except (pa.ArrowInvalid, OSError) as exc:
-        raise Unreadable(f"not plain CSV: {exc}") from None
+        raise UnreadableError(f"not plain CSV: {exc}") from None
 
 
 def _from_rows(
@@ -428,14 +427,14 @@ def _from_rows(
         if having == len(rows):
             names = [*names, optional]
         elif having:
-            raise Unreadable(f"'{optional}' on some rows only")
+            raise UnreadableError(f"'{optional}' on some rows only")
     for name in names:
         try:
             values = [row[name] for row in rows]
         except (KeyError, TypeError):
-            raise Unreadable(f"a row without '{name}'") from None
+            raise UnreadableError(f"a row without '{name}'") from None
         if set(map(type, values)) - {str}:
-            raise Unreadable(f"'{name}' holds values other than text")
+            raise UnreadableError(f"'{name}' holds values other than text")
         data[name] = pa.array(values, type=pa.string())
     return pa.table(data) if data else pa.table({})
 
@@ -452,21 +451,21 @@ def _check_text(column: pa.ChunkedArray, *, required: bool) -> bool:
     if len(column) == 0:
         return False
     if bool(pc.any(pc.match_substring(column, '"', memory_pool=_pool())).as_py()):
-        raise Unreadable("a quote in a text")
+        raise UnreadableError("a quote in a text")
     if not required:
         distinct = pc.unique(column, memory_pool=_pool())
         if len(distinct) <= _FEW:
             for text in distinct.to_pylist():
                 if text != text.strip() or len(text) > MAX_TEXT:
-                    raise Unreadable("a text with spaces around it, or too long")
+                    raise UnreadableError("a text with spaces around it, or too long")
             return False
     if _all(pc.match_substring_regex(column, _INTEGER, memory_pool=_pool())):
         return True
     lengths = pc.utf8_length(column, memory_pool=_pool())
     if pc.max(lengths).as_py() > MAX_TEXT or (required and pc.min(lengths).as_py() == 0):
-        raise Unreadable("a text too long, or empty where required")
+        raise UnreadableError("a text too long, or empty where required")
     if not _all(pc.invert(pc.match_substring_regex(column, _PADDED, memory_pool=_pool()))):
-        raise Unreadable("a text with spaces around it")
+        raise UnreadableError("a text with spaces around it")
     return False
 
 
@@ -486,16 +485,16 @@ def _numbers(column: pa.ChunkedArray, kind: str, low: Any, high: Any) -> tuple[A
         if _all(pc.match_substring_regex(column, pattern, memory_pool=_pool())):
             break
     else:
-        raise Unreadable("a number in a form read row by row")
+        raise UnreadableError("a number in a form read row by row")
     floats = pc.cast(column, pa.float64(), memory_pool=_pool()).to_numpy(zero_copy_only=False)
     units: Array = np.rint(floats * 10.0**scale).astype(np.int64)
     if kind.startswith("positive") and units.size and int(units.min()) <= 0:
-        raise Unreadable("a value not above zero")
+        raise UnreadableError("a value not above zero")
     if kind == "score" and units.size:
         if low is not None and Fraction(int(units.min()), 10**scale) < low:
-            raise Unreadable("a score below its range")
+            raise UnreadableError("a score below its range")
         if high is not None and Fraction(int(units.max()), 10**scale) > high:
-            raise Unreadable("a score above its range")
+            raise UnreadableError("a score above its range")
     return units, scale
 
 
@@ -505,8 +504,8 @@ def _dates(column: pa.ChunkedArray) -> Array:
     try:
         days = pc.cast(column, pa.date32(), memory_pool=_pool())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        raise Unreadable("a date not written YYYY-MM-DD, or no such day") from None
+        raise UnreadableError("a date not written YYYY-MM-DD, or no such day") from None
     ordinals: Array = days.cast(pa.int32()).to_numpy(zero_copy_only=False) + np.int32(_EPOCH)
     if ordinals.size and int(ordinals.min()) < 1:
-        raise Unreadable("a date before year 1")
+        raise UnreadableError("a date before year 1")
     return ordinals

@@ -2,7 +2,7 @@
 
 A `Ratio` is ``num / den`` element by element, with ``den > 0``, in int64.  Each operation
 first bounds its result from the operands' largest magnitudes; one that might not fit
-raises `Overflowing` instead of wrapping, and the run goes to the straightforward engine.
+raises `Int64OverflowError` instead of wrapping, and the run goes to the straightforward engine.
 So no value is ever rounded or wraps.  Rounding happens once, in `round_units`, with the
 modes of `incentive.money.quantize`.
 """
@@ -24,11 +24,11 @@ Array = npt.NDArray[Any]
 SAFE: Final = 1 << 62
 
 
-class Overflowing(ArithmeticError):
+class Int64OverflowError(ArithmeticError):
     """A value that might not fit int64: the straightforward engine computes it."""
 
 
-class ZeroDivisor(ArithmeticError):
+class ZeroDivisorError(ArithmeticError):
     """A division by zero for some participant: the straightforward engine explains it."""
 
 
@@ -43,7 +43,7 @@ def magnitude(values: Array | int) -> int:
 
 def _fit(bound: int) -> None:
     if bound >= SAFE:
-        raise Overflowing
+        raise Int64OverflowError
 
 
 def _product(a: Array | int, b: Array | int) -> Any:
@@ -110,7 +110,7 @@ class Ratio:
 
     def __truediv__(self, other: Ratio) -> Ratio:
         if bool((other.num == 0).any()):
-            raise ZeroDivisor
+            raise ZeroDivisorError
         sign = np.where(other.num < 0, -1, 1)
         num = _product(self.num, other.den) * sign
         den = _product(self.den, other.num) * sign
@@ -151,7 +151,7 @@ class Ratio:
         )
 
     def common(self) -> Ratio:
-        """The same values over one denominator (`Overflowing` when it would not fit)."""
+        """The same values over one denominator (`Int64OverflowError` when it would not fit)."""
         if isinstance(self.den, int):
             return self
         dens = [int(d) for d in np.unique(self.den).tolist()]

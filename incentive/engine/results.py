@@ -5,12 +5,13 @@ and the fate of every input record.  Imports engine.trace only.
 from __future__ import annotations
 
 import datetime as dt
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_serializer
 
 from incentive.engine.trace import ParticipantTrace
 
@@ -85,24 +86,57 @@ class ParticipantResult(BaseModel):
     #: the trace, or how to work it out when first asked (the columnar engine's)
     _trace: ParticipantTrace | Callable[[], ParticipantTrace] | None = PrivateAttr(None)
 
+    def __init__(self, *, trace: ParticipantTrace | None = None, **fields: Any) -> None:
+        """Validated fields, and the trace (not a field: it is not serialized)."""
+        super().__init__(**fields)
+        self._trace = trace
+
     @property
     def trace(self) -> ParticipantTrace:
         """Everything the engine did for this participant: what a statement explains."""
         trace = self._trace
         if trace is None:
-            raise ValueError("this result was made without a trace")
+            raise ValueError(
+                f"the result of {self.participant_id} has no trace (made without one, or "
+                "read back from JSON): evaluate again to explain it"
+            )
         if not isinstance(trace, ParticipantTrace):
             trace = self._trace = trace()
         return trace
 
     @classmethod
     def traced(
-        cls, trace: ParticipantTrace | Callable[[], ParticipantTrace], **fields: Any
+        cls,
+        trace: ParticipantTrace | Callable[[], ParticipantTrace],
+        *,
+        participant_id: str,
+        name: str,
+        components: tuple[ComponentResult, ...],
+        total: Decimal,
+        plan: PlanInfo,
     ) -> ParticipantResult:
         """A result from values already checked, with its trace (or how to get it)."""
-        result = cls.model_construct(**fields)
+        result = cls.model_construct(
+            participant_id=participant_id,
+            name=name,
+            components=components,
+            total=total,
+            plan=plan,
+        )
         result._trace = trace
         return result
+
+    def __eq__(self, other: object) -> bool:
+        # The fields only: a trace still to be worked out is no difference.
+        if not isinstance(other, ParticipantResult):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]  # fields hold dicts, as before
+
+    def __getstate__(self) -> dict[Any, Any]:
+        _ = self.trace if self._trace is not None else None  # a pickle carries the trace
+        return super().__getstate__()
 
     def amount(self, component: str) -> Decimal:
         """The rounded amount of one component, by name."""
@@ -135,13 +169,45 @@ class RecordSummary(BaseModel):
     excluded_by_rule: dict[str, int] = Field(default_factory=dict)
 
 
-class Participants(Sequence[ParticipantResult]):
+class Participants(Sequence[ParticipantResult], ABC):
     """Results made when first read, for a run computed as columns: a population's
-    payouts cost nothing until someone looks at them."""
+    payouts cost nothing until someone looks at them.  Equal to any sequence of the
+    same results; pickled as a tuple of them (traces included)."""
 
+    @abstractmethod
     def position(self, participant_id: str) -> int:
         """Where ``participant_id`` is; `KeyError` when nowhere."""
-        raise NotImplementedError
+
+    def __add__(self, other: tuple[ParticipantResult, ...]) -> tuple[ParticipantResult, ...]:
+        return tuple(self) + tuple(other)
+
+    def __radd__(self, other: tuple[ParticipantResult, ...]) -> tuple[ParticipantResult, ...]:
+        return tuple(other) + tuple(self)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (tuple, (tuple(self),))
+
+
+class Dispositions(Sequence[RecordDisposition], ABC):
+    """Records' fates kept as columns and made when read; equal to any sequence of the
+    same, pickled as a tuple."""
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (tuple, (tuple(self),))
 
 
 class RunResult(BaseModel):
@@ -156,6 +222,19 @@ class RunResult(BaseModel):
     records: RecordSummary
     #: in the records' order (kind by kind, as read), then the rejected ones
     dispositions: Sequence[RecordDisposition] = Field(repr=False)
+
+    @field_serializer("participants")
+    def _all_participants(
+        self, participants: Sequence[ParticipantResult]
+    ) -> list[ParticipantResult]:
+        return list(participants)
+
+    @field_serializer("dispositions")
+    def _all_dispositions(
+        self, dispositions: Sequence[RecordDisposition]
+    ) -> list[RecordDisposition]:
+        return list(dispositions)
+
     rejected: tuple[str, ...] = ()
     #: participants left unpaid (only with skip_invalid), each with the reason
     unpaid: tuple[str, ...] = ()

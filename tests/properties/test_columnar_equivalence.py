@@ -6,7 +6,7 @@ rankings and team values) with random participants and records, passed in memory
 CSV files, are evaluated by both engines.  Every amount, every part of a per-period
 component, every total, the reconciliation, each record's disposition and the statements
 of some participants must be identical.  The columnar engine refusing such a plan
-(`Unsupported`) fails the test with its reason.  Invalid record rows are outside the
+(`UnsupportedError`) fails the test with its reason.  Invalid record rows are outside the
 subset: there the columnar engine may refuse, and "auto" must then fall back exactly.
 """
 
@@ -27,7 +27,7 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 import incentive
-from incentive.engine.columnar import Unsupported
+from incentive import UnsupportedError
 from incentive.money import RoundingMode
 from tests.strategies import ROUNDING_MODES, Row
 
@@ -828,14 +828,14 @@ def _sources(case: Case, folder: Path) -> Sources:
 
 
 def _outcome(case: Case, engine: Engine, sources: Sources) -> incentive.RunResult | Exception:
-    """The run, or the error it stops with; `Unsupported` propagates."""
+    """The run, or the error it stops with; `UnsupportedError` propagates."""
     plan = incentive.load_plan(case.plan, filename="equivalence.rules")
     people, kinds = sources
     try:
         return incentive.evaluate(
             plan, people, kinds, skip_invalid=case.skip_invalid, engine=engine
         )
-    except Unsupported:
+    except UnsupportedError:
         raise
     except incentive.IncentiveError as exc:
         return exc
@@ -900,7 +900,7 @@ def test_columnar_engine_matches_the_straightforward_engine(case: Case) -> None:
         expected = _outcome(case, "straightforward", sources)
         try:
             found = _outcome(case, "columnar", sources)
-        except Unsupported as exc:
+        except UnsupportedError as exc:
             # Rows to reject are read row by row, and values that might outgrow int64 are
             # computed by the straightforward engine, by design; nothing else is refused.
             if not case.invalid and "int64" not in exc.reason:
