@@ -14,6 +14,9 @@ It takes the plans and data it can prove it computes identically; for anything e
 (`plan_refusal`, or `UnsupportedError` raised while reading or evaluating: an irregular value,
 a zero divisor, a number that might outgrow int64) the straightforward engine runs
 instead, and explains what is wrong, as it always has.
+
+Imports numpy, pyarrow and the other engine modules; `api.evaluate` imports it only
+when it may run, so a plan check never loads numpy or pyarrow.
 """
 
 from __future__ import annotations
@@ -27,13 +30,12 @@ from pathlib import Path
 from typing import Any, Final, overload
 
 import numpy as np
-import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow as pa  # type: ignore[import-untyped]  # pyarrow ships no type hints
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from incentive.dsl import ast
 from incentive.dsl.check import CheckedPlan, period_count, walk
 from incentive.engine.columns import (
-    _INTEGER,
     KindColumns,
     PeopleColumns,
     UnreadableError,
@@ -57,9 +59,9 @@ from incentive.engine.records import (
     Record,
     RowModel,
     RowSource,
-    _validate,
     participant_model,
     record_model,
+    validate_row,
 )
 from incentive.engine.results import (
     ComponentResult,
@@ -300,9 +302,7 @@ class _Run:
     ) -> Ratio | _Dates:
         """One aggregate over ``rows`` (all of its kind when None), with the reasons of
         those it leaves out."""
-        columns = self.kinds.get(agg.kind)
-        if columns is None:
-            raise UnsupportedError(f"no '{agg.kind}' records were given")
+        columns = self.kinds[agg.kind]  # every kind the plan declares was read
         kind = agg.kind
         keep = np.ones(columns.size, dtype=bool) if rows is None else rows.copy()
         for number, condition in enumerate(agg.conditions):
@@ -512,7 +512,7 @@ class _Run:
             total = total + pay
         return total
 
-    def _group_codes(self, group: str) -> Array:
+    def group_codes(self, group: str) -> Array:
         codes = self.groups.get(group)
         if codes is None:
             if group == EVERYONE and group not in self.checked.participant_fields:
@@ -529,20 +529,11 @@ class _Run:
         return self.field(name)
 
     def _group_value(self, node: ast.GroupAggregate, scope: _Scope) -> Value:
-        codes = self._group_codes(node.group)
+        codes = self.group_codes(node.group)
         groups = int(codes.max(initial=-1)) + 1
         value = self._member_value(node.measure, scope)
-        if isinstance(value, _Dates):
-            if node.function not in ("minimum", "maximum"):
-                raise UnsupportedError("dates summed")
-            out = np.full(
-                groups,
-                np.iinfo(np.int64).max if node.function == "minimum" else np.iinfo(np.int64).min,
-            )
-            (np.minimum if node.function == "minimum" else np.maximum).at(out, codes, value.days)
-            return _Dates(out[codes])
-        if not isinstance(value, Ratio):
-            raise UnsupportedError("a team value of texts")
+        if not isinstance(value, Ratio):  # the checker lets only numbers through
+            raise UnsupportedError("a team value of other than numbers")
         try:
             value = value.common()
         except Int64OverflowError:
@@ -599,8 +590,9 @@ class _Run:
     def _ids(self) -> Array:
         if self._id_order is None:
             ids = self.people.ids
-            column = self.people.columns.raw[self.checked.participant_id_field]
-            if len(ids) and bool(pc.all(pc.match_substring_regex(column, _INTEGER)).as_py()):
+            id_field = self.checked.participant_id_field
+            column = self.people.columns.raw[id_field]
+            if len(ids) and id_field in self.people.columns.integers:
                 # integers without leading zeros: natural order is numeric order
                 numbers = pc.cast(column, pa.int64()).to_numpy(zero_copy_only=False)
                 order = np.argsort(numbers, kind="stable").tolist()
@@ -618,12 +610,9 @@ class _Run:
         if found is not None:
             return found
         value = self._member_value(ranking.measure, scope)
-        if isinstance(value, Ratio):
-            ranked = value.positive()
-        elif isinstance(value, _Dates):
-            ranked = value.days > 0
-        else:
-            raise UnsupportedError("a ranking by text")
+        if not isinstance(value, Ratio):  # the checker lets only numbers through
+            raise UnsupportedError("a ranking by other than a number")
+        ranked = value.positive()
         primary = self._order_key(value)
         keys = [-primary if ranking.order in ("highest", "latest") else primary]
         for tie in ranking.ties:
@@ -632,7 +621,7 @@ class _Run:
             else:
                 key = self._order_key(self._member_value(tie.name, scope))
                 keys.append(-key if tie.order in ("highest", "latest") else key)
-        codes = self._group_codes(ranking.group)
+        codes = self.group_codes(ranking.group)
         order = np.lexsort((self._ids(), *reversed(keys), codes))
         order = order[ranked[order]]
         groups = codes[order]
@@ -778,9 +767,7 @@ def _aggregate(run: _Run) -> tuple[_Scope, Windows]:
             if agg.window_field is None:
                 continue
             pair = (agg.kind, agg.window_field)
-            columns = run.kinds.get(agg.kind)
-            if columns is None:
-                raise UnsupportedError(f"no '{agg.kind}' records were given")
+            columns = run.kinds[agg.kind]
             if pair not in buckets:
                 buckets[pair] = _buckets(columns.dates[agg.window_field], starts, ends)
             outside = np.asarray(buckets[pair] < 0)
@@ -1095,7 +1082,7 @@ class _Explainer:
             return tuple(range(run.size))
         members = {index}
         for group in self._groups:
-            codes = run._group_codes(group)
+            codes = run.group_codes(group)
             members.update(np.flatnonzero(codes == codes[index]).tolist())
         return tuple(sorted(members))
 
@@ -1172,7 +1159,7 @@ def _rows_again(
     """Rows of the columns validated by the row reader, with their row numbers."""
     for row, raw in zip(rows.tolist(), columns.rows(rows), strict=True):
         number = columns.first_row + row
-        values, _ = _validate(model, columns.source, number, raw)
+        values, _ = validate_row(model, columns.source, number, raw)
         if values is None:
             raise EngineMismatchError(f"the readers disagree on {columns.source} row {number}")
         yield number, values

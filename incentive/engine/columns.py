@@ -9,7 +9,10 @@ ids and texts.  Anything else (a value that needs the row-by-row reader to say w
 wrong with it, or to read it at all) raises `UnreadableError`, and the run is read by the
 straightforward reader, which names the file, row, field and value.  A statement's
 records are written back from the columns (`KindColumns.rows`) and read by the row
-reader's own validation, so they hold exactly what the other reader would."""
+reader's own validation, so they hold exactly what the other reader would.
+Imports pyarrow and numpy, and from the package only the checked plan's
+declarations, `records` (limits) and `runtime`.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from queue import Empty, Queue
 from typing import Any, Final
 
 import numpy as np
-import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow as pa  # type: ignore[import-untyped]  # pyarrow ships no type hints
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 import pyarrow.csv as pa_csv  # type: ignore[import-untyped]
 
@@ -52,6 +55,11 @@ _PADDED: Final = f"^[{_SPACE}]|[{_SPACE}]$"
 
 #: Days from 0001-01-01 (ordinal 1) to 1970-01-01, where pyarrow counts from.
 _EPOCH: Final = dt.date(1970, 1, 1).toordinal()
+
+#: Distinct values checked one by one rather than with a pattern over the column.
+_FEW: Final = 4096
+#: Ids written as integers without leading zeros: equal as numbers when equal as text.
+_INTEGER: Final = "^[1-9][0-9]{0,17}$"
 
 _NUMERIC: Final = {
     "money": False,
@@ -101,8 +109,9 @@ class KindColumns:
         return self.raw[name]
 
     def rows(self, rows: Array) -> list[dict[str, Any]]:
-        """Rows as the files hold them, field by field (numbers and dates written again
-        from the columns: the forms read as columns are written one way only)."""
+        """Rows as the row reader would take them: ids and texts as read; numbers, dates
+        and participants written again from the columns (``1.5`` as ``1.50``, ``007`` as
+        ``7``: the same values, which is all the row reader keeps of them)."""
         out: list[dict[str, Any]] = pa.table(self.raw).take(pa.array(rows)).to_pylist()
         if not out:
             return out
@@ -297,10 +306,6 @@ def _owners(column: pa.Array, people: pa.Array) -> Array:
     return found
 
 
-#: Ids written as integers without leading zeros: equal as numbers when equal as text.
-_INTEGER: Final = "^[1-9][0-9]{0,17}$"
-
-
 def _unique(ids: pa.ChunkedArray, integers: bool) -> None:
     """No id twice (the straightforward reader rejects the second); ``integers``: every
     id is an integer without leading zeros (equal as numbers when equal as text)."""
@@ -469,16 +474,11 @@ def _check_text(column: pa.ChunkedArray, *, required: bool) -> bool:
     return False
 
 
-#: Distinct values checked one by one rather than with a pattern over the column.
-_FEW: Final = 4096
-
-
 def _numbers(column: pa.ChunkedArray, kind: str, low: Any, high: Any) -> tuple[Array, int]:
     signed = _NUMERIC[kind]
     sign = "-?" if signed else ""
-    for scale in _SCALES:
-        if kind in ("count", "positive_count"):
-            scale = 0
+    scales = (0,) if kind in ("count", "positive_count") else _SCALES
+    for scale in scales:
         pattern = f"^{sign}[0-9]{{1,{15 - scale}}}" + (
             f"(\\.[0-9]{{1,{scale}}})?$" if scale else "$"
         )

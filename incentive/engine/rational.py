@@ -5,6 +5,8 @@ first bounds its result from the operands' largest magnitudes; one that might no
 raises `Int64OverflowError` instead of wrapping, and the run goes to the straightforward engine.
 So no value is ever rounded or wraps.  Rounding happens once, in `round_units`, with the
 modes of `incentive.money.quantize`.
+
+Imports numpy only.
 """
 
 from __future__ import annotations

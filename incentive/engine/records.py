@@ -513,7 +513,7 @@ def _json_rows(text: str, name: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
     return ((number, row) for number, row in enumerate(data, 1))
 
 
-def _validate(
+def validate_row(
     model: RowModel, source: str, number: int, row: Mapping[str, Any]
 ) -> tuple[dict[str, Any] | None, list[RecordProblem]]:
     if _SHAPE in row:
@@ -871,7 +871,7 @@ def _load(
     rows, missing = _with_columns(iter(participant_rows), model.required(), source)
     problems += missing
     for number, row in rows:
-        valid, found = _validate(model, source, number, row)
+        valid, found = validate_row(model, source, number, row)
         problems += found
         if valid is None:
             raw_id = row.get(plan.participant_id_field)
@@ -936,7 +936,7 @@ def _load(
             if missing:
                 rejected.append((kind_name, label, named, missing[0].render()))
                 continue
-            valid, found = _validate(model, source_name, number, row)
+            valid, found = validate_row(model, source_name, number, row)
             if valid is None:
                 problems += found
                 rejected.append((kind_name, label, named, found[0].render()))
