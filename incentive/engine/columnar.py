@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -214,6 +215,10 @@ class _Run:
         self.ranks: dict[str, Array] = {}
         self.groups: dict[str, Array] = {}
         self._tests: dict[tuple[str, ...], Array] = {}
+        #: the participants whose value of the expression being evaluated is used (None:
+        #: all); elsewhere a zero divisor is no error, as the straightforward engine never
+        #: evaluates it there
+        self.active: Array | None = None
         self._id_order: Array | None = None
         #: each kind's records: counted by some aggregate, and the first reasons to leave
         #: them out (excluded, and only for lying in another sub-period)
@@ -376,16 +381,20 @@ class _Run:
             raise UnsupportedError(f"'{ref.name}' read as a {ref.kind}")
         if isinstance(node, ast.Arithmetic):
             a, b = self.number(node.left, scope), self.number(node.right, scope)
-            try:
-                if node.op == "+":
-                    return a + b
-                if node.op == "-":
-                    return a - b
-                if node.op == "*":
-                    return a * b
-                return a / b
-            except ZeroDivisorError:
-                raise UnsupportedError("a division by zero") from None
+            if node.op == "+":
+                return a + b
+            if node.op == "-":
+                return a - b
+            if node.op == "*":
+                return a * b
+            zero = np.asarray(b.num == 0)
+            if zero.any():
+                if self.active is None or bool((zero & self.active).any()):
+                    raise UnsupportedError("a division by zero")
+                # Zero only where the value is never used (the other branch of an `if`,
+                # a closed gate): divide by one there instead.
+                b = Ratio(np.ones(size, dtype=np.int64), 1).where(zero, b)
+            return a / b
         if isinstance(node, ast.Negate):
             return -self.number(node.operand, scope)
         if isinstance(node, ast.Compare):
@@ -406,7 +415,11 @@ class _Run:
                 found |= self._equal(self.value(node.operand, scope), self.value(option, scope))
             return np.asarray(~found if node.negated else found)
         if isinstance(node, ast.Logic):
-            left, right = self.truth(node.left, scope), self.truth(node.right, scope)
+            left = self.truth(node.left, scope)
+            # The right side matters only where the left does not decide (as the
+            # straightforward engine reads it only there).
+            with self.only(left if node.op == "and" else ~left):
+                right = self.truth(node.right, scope)
             return np.asarray(left & right if node.op == "and" else left | right)
         if isinstance(node, ast.Not):
             return ~self.truth(node.operand, scope)
@@ -423,7 +436,10 @@ class _Run:
             return best
         if isinstance(node, ast.IfThenElse):
             condition = self.truth(node.condition, scope)
-            then, otherwise = self.value(node.then, scope), self.value(node.otherwise, scope)
+            with self.only(condition):
+                then = self.value(node.then, scope)
+            with self.only(~condition):
+                otherwise = self.value(node.otherwise, scope)
             return _choose(condition, then, otherwise)
         if isinstance(node, ast.Aggregate):
             return scope.aggregates[self.aggregate_of[node].index]
@@ -436,6 +452,16 @@ class _Run:
             ranks = self._ranks(self.checked.rankings[node.operand.name], scope)
             return np.asarray((ranks > 0) & (ranks <= node.count))
         raise UnsupportedError(f"the plan uses {type(node).__name__}")
+
+    @contextmanager
+    def only(self, where: Array) -> Iterator[None]:
+        """Evaluate for the participants ``where`` (and those already active) only."""
+        saved = self.active
+        self.active = where if saved is None else saved & where
+        try:
+            yield
+        finally:
+            self.active = saved
 
     def number(self, node: ast.Expr, scope: _Scope) -> Ratio:
         found = self.value(node, scope)
@@ -490,7 +516,10 @@ class _Run:
         zero = Ratio(np.zeros(size, dtype=np.int64), 1)
         scale = None if node.against is None else self.number(node.against, scope)
         if scale is not None and not bool(scale.positive().all()):
-            raise UnsupportedError("tiers against a value not above zero")
+            unused = ~scale.positive()
+            if self.active is None or bool((unused & self.active).any()):
+                raise UnsupportedError("tiers against a value not above zero")
+            scale = Ratio(np.ones(size, dtype=np.int64), 1).where(unused, scale)
 
         def times(bound: Decimal) -> Ratio:
             constant = Ratio.constant(bound, size)
@@ -839,13 +868,16 @@ def _component(run: _Run, component: ast.Component, scope: _Scope) -> Array:
     zero = Ratio(np.zeros(size, dtype=np.int64), 1)
     open_ = np.ones(size, dtype=bool)
     for modifier in component.modifiers:
-        if modifier.kind == "gate":
-            open_ &= run.truth(modifier.expr, scope)
-    value = run.number(component.body, scope)
+        if modifier.kind == "gate":  # read only where the gates before it let through
+            with run.only(open_):
+                open_ = open_ & run.truth(modifier.expr, scope)
+    with run.only(open_):
+        value = run.number(component.body, scope)
     for modifier in component.modifiers:
         if modifier.kind == "gate":
             continue
-        limit = run.number(modifier.expr, scope)
+        with run.only(open_):
+            limit = run.number(modifier.expr, scope)
         if modifier.kind == "cap":
             value = limit.where(limit.lt(value), value)
         elif modifier.kind == "floor":

@@ -512,3 +512,50 @@ def test_columnar_results_are_pydantic_models_like_the_others() -> None:
 def test_an_unknown_engine_is_refused() -> None:
     with pytest.raises(ValueError, match="straightfoward"):
         incentive.evaluate(_plan(), PEOPLE, {"deal": DEALS}, engine="straightfoward")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("label", "lines", "takes_columns"),
+    [
+        (
+            "if",
+            "component share = 1000 * (if quota > 0 then revenue / quota else 0%)\n",
+            True,
+        ),
+        ("gate", "component share = 1000 * (revenue / quota) only when quota > 0\n", True),
+        (
+            "second gate",
+            "component share = 100 only when quota > 0, only when revenue / quota > 10%\n",
+            True,
+        ),
+        ("and", "component share = 100 only when quota > 0 and revenue / quota > 10%\n", True),
+        ("or", "component share = 100 only when quota = 0 or revenue / quota > 10%\n", True),
+        (
+            "tiers",
+            "component share = marginal tiers of revenue against quota:\n"
+            "    0% and above pays 1%\n"
+            "    only when quota > 0\n",
+            True,
+        ),
+        ("unguarded", "component share = 1000 * (revenue / quota)\n", False),
+        (
+            "the wrong branch",
+            "component share = 1000 * (if quota > 0 then 0% else revenue / quota)\n",
+            False,
+        ),
+    ],
+)
+def test_a_division_by_zero_where_its_value_is_never_used_is_no_error(
+    label: str, lines: str, takes_columns: bool
+) -> None:
+    head = PLAN[: PLAN.index("measure attainment")].replace("positive money", "money")
+    plan = incentive.load_plan(head + lines, filename="t.rules")
+    people = [dict(row) for row in PEOPLE]
+    people[1]["quota"] = "0"
+    expected = _outcome(plan, people, {"deal": DEALS}, "straightforward")
+    assert _outcome(plan, people, {"deal": DEALS}, "auto") == expected, label
+    if takes_columns:
+        incentive.evaluate(plan, people, {"deal": DEALS}, engine="columnar")
+    else:
+        with pytest.raises(incentive.UnsupportedError):
+            incentive.evaluate(plan, people, {"deal": DEALS}, engine="columnar")
