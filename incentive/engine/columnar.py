@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Final, overload
+from typing import Any, Final
 
 import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]  # pyarrow ships no type hints
@@ -66,7 +66,7 @@ from incentive.engine.records import (
 )
 from incentive.engine.results import (
     ComponentResult,
-    Dispositions,
+    Lazy,
     ParticipantResult,
     Participants,
     PartResult,
@@ -933,27 +933,11 @@ class _Results(Participants):
     def __len__(self) -> int:
         return self._run.size
 
-    @overload
-    def __getitem__(self, index: int) -> ParticipantResult: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[ParticipantResult]: ...
-
-    def __getitem__(self, index: int | slice) -> ParticipantResult | Sequence[ParticipantResult]:
-        if isinstance(index, slice):
-            return tuple(self[i] for i in range(*index.indices(len(self))))
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(index)
+    def item(self, index: int) -> ParticipantResult:
         made = self._made.get(index)
         if made is None:
             made = self._made[index] = self._make(index)
         return made
-
-    def __iter__(self) -> Iterator[ParticipantResult]:
-        for index in range(len(self)):
-            yield self[index]
 
     def position(self, participant_id: str) -> int:
         if self._where is None:
@@ -1000,7 +984,7 @@ class _Results(Participants):
 _STATUS: Final = ("counted", "excluded")
 
 
-class _Dispositions(Dispositions):
+class _Dispositions(Lazy[RecordDisposition]):
     """What became of each record, kept as columns and made one at a time when read."""
 
     def __init__(self, run: _Run) -> None:
@@ -1037,19 +1021,7 @@ class _Dispositions(Dispositions):
     def __len__(self) -> int:
         return self._size
 
-    @overload
-    def __getitem__(self, index: int) -> RecordDisposition: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[RecordDisposition]: ...
-
-    def __getitem__(self, index: int | slice) -> RecordDisposition | Sequence[RecordDisposition]:
-        if isinstance(index, slice):
-            return tuple(self[i] for i in range(*index.indices(len(self))))
-        if index < 0:
-            index += self._size
-        if not 0 <= index < self._size:
-            raise IndexError(index)
+    def item(self, index: int) -> RecordDisposition:
         for kind, columns, code in self._parts:
             if index < columns.size:
                 return self._one(kind, columns, code, index)

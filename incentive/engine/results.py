@@ -9,11 +9,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_serializer
 
 from incentive.engine.trace import ParticipantTrace
+
+T = TypeVar("T")
 
 
 class Label(BaseModel):
@@ -169,19 +171,36 @@ class RecordSummary(BaseModel):
     excluded_by_rule: dict[str, int] = Field(default_factory=dict)
 
 
-class Participants(Sequence[ParticipantResult], ABC):
-    """Results made when first read, for a run computed as columns: a population's
-    payouts cost nothing until someone looks at them.  Equal to any sequence of the
-    same results; pickled as a tuple of them (traces included)."""
+class Lazy(Sequence[T], ABC):
+    """A sequence whose items are made when first read, from columns: equal to any
+    sequence of the same items, sliced and pickled as a tuple of them."""
 
     @abstractmethod
-    def position(self, participant_id: str) -> int:
-        """Where ``participant_id`` is; `KeyError` when nowhere."""
+    def __len__(self) -> int: ...
 
-    def __add__(self, other: tuple[ParticipantResult, ...]) -> tuple[ParticipantResult, ...]:
+    @abstractmethod
+    def item(self, index: int) -> T:
+        """The item at ``index``, 0 <= index < len(self)."""
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[T, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> T | tuple[T, ...]:
+        if isinstance(index, slice):
+            return tuple(self.item(i) for i in range(*index.indices(len(self))))
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self.item(index)
+
+    def __add__(self, other: tuple[T, ...]) -> tuple[T, ...]:
         return tuple(self) + tuple(other)
 
-    def __radd__(self, other: tuple[ParticipantResult, ...]) -> tuple[ParticipantResult, ...]:
+    def __radd__(self, other: tuple[T, ...]) -> tuple[T, ...]:
         return tuple(other) + tuple(self)
 
     def __eq__(self, other: object) -> bool:
@@ -195,19 +214,13 @@ class Participants(Sequence[ParticipantResult], ABC):
         return (tuple, (tuple(self),))
 
 
-class Dispositions(Sequence[RecordDisposition], ABC):
-    """Records' fates kept as columns and made when read; equal to any sequence of the
-    same, pickled as a tuple."""
+class Participants(Lazy[ParticipantResult]):
+    """Results made when first read, for a run computed as columns: a population's
+    payouts cost nothing until someone looks at them (traces are pickled with them)."""
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence):
-            return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (tuple, (tuple(self),))
+    @abstractmethod
+    def position(self, participant_id: str) -> int:
+        """Where ``participant_id`` is; `KeyError` when nowhere."""
 
 
 class RunResult(BaseModel):
