@@ -336,25 +336,14 @@ class _Run:
             if agg.function not in ("minimum", "maximum"):
                 raise UnsupportedError("a date summed")
             days = columns.dates[agg.field][keep]
-            first = self.checked.period_start.toordinal()
-            if agg.function == "minimum":
-                out = np.full(self.size, np.iinfo(np.int64).max, dtype=np.int64)
-                np.minimum.at(out, owners, days)
-            else:
-                out = np.full(self.size, np.iinfo(np.int64).min, dtype=np.int64)
-                np.maximum.at(out, owners, days)
-            return _Dates(np.where(counts > 0, out, first))
+            out = _extreme(agg.function, owners, days, self.size)
+            return _Dates(np.where(counts > 0, out, self.checked.period_start.toordinal()))
         if agg.field not in columns.numbers:
             raise UnsupportedError(f"'{agg.field}' is not a number")
         units, scale = columns.numbers[agg.field]
         values = units[keep]
         if agg.function in ("minimum", "maximum"):
-            if agg.function == "minimum":
-                out = np.full(self.size, np.iinfo(np.int64).max, dtype=np.int64)
-                np.minimum.at(out, owners, values)
-            else:
-                out = np.full(self.size, np.iinfo(np.int64).min, dtype=np.int64)
-                np.maximum.at(out, owners, values)
+            out = _extreme(agg.function, owners, values, self.size)
             return Ratio(np.where(counts > 0, out, 0), 10**scale)
         sums = _sums(owners, values, self.size)
         total = Ratio(sums, 10**scale)
@@ -569,12 +558,7 @@ class _Run:
             return self._group_fractions(node, codes, groups, value)
         assert isinstance(value.den, int)
         if node.function in ("minimum", "maximum"):
-            out = np.full(
-                groups,
-                np.iinfo(np.int64).max if node.function == "minimum" else np.iinfo(np.int64).min,
-            )
-            (np.minimum if node.function == "minimum" else np.maximum).at(out, codes, value.num)
-            return Ratio(out[codes], value.den)
+            return Ratio(_extreme(node.function, codes, value.num, groups)[codes], value.den)
         sums = _sums(codes, value.num, groups)
         total = Ratio(sums[codes], value.den)
         if node.function == "sum":
@@ -701,6 +685,15 @@ def _choose(condition: Array, then: Value, otherwise: Value) -> Value:
     if isinstance(then, np.ndarray) and isinstance(otherwise, np.ndarray):
         return np.asarray(np.where(condition, then, otherwise))
     raise UnsupportedError("if … then … else of unlike values")
+
+
+def _extreme(function: str, groups: Array, values: Array, size: int) -> Array:
+    """The minimum (or maximum) of ``values`` by group; a group without any keeps the
+    largest (smallest) int64, for the caller to replace."""
+    smallest = function == "minimum"
+    out = np.full(size, np.iinfo(np.int64).max if smallest else np.iinfo(np.int64).min)
+    (np.minimum if smallest else np.maximum).at(out, groups, values)
+    return out
 
 
 def _sums(groups: Array, values: Array, size: int) -> Array:
