@@ -11,9 +11,9 @@ engine over the participant and the people their team values depend on, and its 
 are checked against the ones computed here.
 
 It takes the plans and data it can prove it computes identically; for anything else
-(`plan_refusal`, or `UnsupportedError` raised while reading or evaluating: an irregular value,
-a zero divisor, a number that might outgrow int64) the straightforward engine runs
-instead, and explains what is wrong, as it always has.
+(`plan_refusal`, or `UnsupportedError` raised while reading or evaluating: an irregular
+value, a zero divisor whose quotient is used, a number that might outgrow int64) the
+straightforward engine runs instead, and explains what is wrong, as it always has.
 
 Imports numpy, pyarrow and the other engine modules; `api.evaluate` imports it only
 when it may run, so a plan check never loads numpy or pyarrow.
