@@ -107,6 +107,14 @@ _PLAIN: Final = (
     ast.InTop,
 )
 _LITERALS: Final = (ast.Number, ast.Percent, ast.Text, ast.DateLiteral)
+#: What the refusals call the expressions the columnar engine leaves to the other one.
+_WHAT: Final = {
+    "Scorecard": "a scorecard",
+    "Prorated": "proration",
+    "DayWeighted": "day-weighted values",
+    "Pool": "a team pool",
+    "Override": "a manager override",
+}
 _AGGREGATES: Final = ("sum", "count", "average", "minimum", "maximum")
 
 
@@ -129,7 +137,7 @@ def plan_refusal(compiled: CompiledPlan) -> str | None:
     for root in roots:
         for node in walk(root):
             if not isinstance(node, _PLAIN):
-                return f"the plan uses {type(node).__name__}"
+                return f"the plan uses {_WHAT.get(type(node).__name__, type(node).__name__)}"
             if isinstance(node, ast.Aggregate) and node.function not in _AGGREGATES:
                 return f"the plan counts distinct values ({node.function})"
     for measure in checked.measures.values():
@@ -440,7 +448,9 @@ class _Run:
             assert isinstance(node.operand, ast.Name)
             ranks = self._ranks(self.checked.rankings[node.operand.name], scope)
             return np.asarray((ranks > 0) & (ranks <= node.count))
-        raise UnsupportedError(f"the plan uses {type(node).__name__}")
+        raise UnsupportedError(
+            f"the plan uses {_WHAT.get(type(node).__name__, type(node).__name__)}"
+        )
 
     @contextmanager
     def only(self, where: Array) -> Iterator[None]:

@@ -179,7 +179,7 @@ def test_a_zero_divisor_is_explained_by_the_straightforward_engine() -> None:
 
 def test_plans_beyond_the_columns_are_named_and_run_row_by_row() -> None:
     for name, reason in [
-        ("account_executive", "Scorecard"),
+        ("account_executive", "a scorecard"),
         ("quota_change", "days employed"),
         ("team_honor", "splits credit"),
     ]:
