@@ -131,30 +131,29 @@ def plan_refusal(compiled: CompiledPlan) -> str | None:
         for decl in kind.fields.values():
             if decl.conversion is not None or decl.within_period or decl.kind == "credit":
                 return f"field '{decl.name}' is converted, bounded or credits another kind"
-    roots = [m.expr for m in checked.measures.values()]
-    for component in checked.components:
-        roots += [component.body, *(m.expr for m in component.modifiers)]
-    for root in roots:
+    for root, per in _roots(checked):
         for node in walk(root):
             if not isinstance(node, _PLAIN):
                 return f"the plan uses {_WHAT.get(type(node).__name__, type(node).__name__)}"
             if isinstance(node, ast.Aggregate) and node.function not in _AGGREGATES:
                 return f"the plan counts distinct values ({node.function})"
-    for measure in checked.measures.values():
-        if measure.per is not None and any(
-            isinstance(n, ast.GroupAggregate | ast.InTop) for n in walk(measure.expr)
-        ):
-            return "a team value inside a sub-period"
-    for component in checked.components:
-        if component.per is not None:
-            for root in (component.body, *(m.expr for m in component.modifiers)):
-                if any(isinstance(n, ast.GroupAggregate | ast.InTop) for n in walk(root)):
-                    return "a team value inside a sub-period"
+            if per and isinstance(node, ast.GroupAggregate | ast.InTop):
+                return "a team value inside a sub-period"
     for agg in compiled.aggregates:
         for condition in agg.conditions:
             if _direct(condition.node, checked) is None:
                 return f"a record filter of another form: {condition.info.text}"
     return None
+
+
+def _roots(checked: CheckedPlan) -> Iterator[tuple[ast.Expr, bool]]:
+    """Every expression of the plan's measures and components, and whether it is
+    computed per sub-period."""
+    for measure in checked.measures.values():
+        yield measure.expr, measure.per is not None
+    for component in checked.components:
+        for root in (component.body, *(m.expr for m in component.modifiers)):
+            yield root, component.per is not None
 
 
 def _direct(node: ast.Expr, checked: CheckedPlan) -> str | None:
@@ -307,7 +306,7 @@ class _Run:
             where = self.people.ids.index(value) if value in self.people.ids else -1
             equal = columns.owner == where
         else:
-            equal = pc.equal(columns.text(name), value).to_numpy(zero_copy_only=False)
+            equal = pc.equal(columns.raw[name], value).to_numpy(zero_copy_only=False)
         return np.asarray(equal if op == "=" else ~equal)
 
     def aggregate(
@@ -1069,10 +1068,7 @@ class _Explainer:
         self._rows: dict[str, tuple[Array, Array]] = {}
         checked = run.checked
         groups: set[str] = set()
-        roots = [m.expr for m in checked.measures.values()]
-        for component in checked.components:
-            roots += [component.body, *(m.expr for m in component.modifiers)]
-        for root in roots:
+        for root, _ in _roots(checked):
             for node in walk(root):
                 if isinstance(node, ast.GroupAggregate):
                     groups.add(node.group)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -105,9 +105,6 @@ class KindColumns:
     owner_field: str | None = None
     people: Sequence[str] = ()
 
-    def text(self, name: str) -> pa.ChunkedArray:
-        return self.raw[name]
-
     def rows(self, rows: Array) -> list[dict[str, Any]]:
         """Rows as the row reader would take them: ids and texts as read; numbers, dates
         and participants written again from the columns (``1.5`` as ``1.50``, ``007`` as
@@ -163,10 +160,11 @@ def read_people(
     for decl in fields.values():
         if decl is not None and decl.kind == "participant":
             raise UnreadableError("participants link to one another")
-    columns = _columns("participants", fields, source, "participants", None, optional="name")
+    # Everyone the plan groups by a team must have one, as the row reader requires.
+    columns = _columns(
+        "participants", fields, source, "participants", None, "name", required=plan.group_fields
+    )
     ids = columns.raw[id_field]
-    for name in plan.group_fields:
-        _check_text(columns.raw[name], required=True)
     _unique(ids, id_field in columns.integers)
     id_list = ids.to_pylist()
     if "name" in columns.raw:
@@ -184,6 +182,7 @@ def _columns(
     progress: Progress | None,
     optional: str | None = None,
     people: Sequence[str] = (),
+    required: Collection[str] = (),
 ) -> KindColumns:
     """Read block by block: each block's amounts, dates and participants are checked and
     converted at once and their text let go, so a run holds the compact columns and
@@ -236,7 +235,8 @@ def _columns(
                     owners.append(_owners(column, people_set))
                     continue
                 else:
-                    integer = _check_text(column, required=decl.kind in ("id", "participant"))
+                    needed = decl.kind in ("id", "participant") or column_name in required
+                    integer = _check_text(column, required=needed)
                     whole[column_name] = whole.get(column_name, True) and integer
                 texts.setdefault(column_name, []).append(column)
     finally:  # a refusal mid-file ends the reading thread and closes the file now

@@ -86,10 +86,6 @@ class Ratio:
         _fit(max(abs(num), den))
         return Ratio(np.full(size, num, dtype=np.int64), den)
 
-    def fraction(self, index: int) -> Fraction:
-        den = self.den if isinstance(self.den, int) else int(self.den[index])
-        return Fraction(int(self.num[index]), den)
-
     def fractions(self) -> list[Fraction]:
         nums = self.num.tolist()
         if isinstance(self.den, int):
