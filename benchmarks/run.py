@@ -82,12 +82,9 @@ def _incentive_once(
     t4 = time.perf_counter()
     statements: dict[str, float] = {}
     if explain:
-        for p in result.participants:
-            _ = p.trace
-        t5 = time.perf_counter()
-        for p in result.participants:
-            incentive.explain(p)
-        statements = {"trace_s": t5 - t4, "render_s": time.perf_counter() - t5}
+        # What a payroll run that sends every rep their statement does.
+        size = sum(len(text) for _, text in incentive.explain_all(result))
+        statements = {"statements_s": time.perf_counter() - t4, "statements_mb": size / 1e6}
     participants = max(1, len(result.participants))
     return {
         "impl": "incentive",
@@ -181,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--statements",
         action="store_true",
-        help="also time every participant's statement (trace, then English text), once",
+        help="also time every participant's statement (English, explain_all), once",
     )
     args = parser.parse_args(argv)
     if args.child is not None:
@@ -252,9 +249,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{first['models_s']:.3f} s"
     )
     if args.statements:
+        took = cast(float, first["statements_s"])
         print(
-            f"    then every statement (first round): tracing {first['trace_s']:.2f} s, "
-            f"writing {first['render_s']:.2f} s"
+            f"    then every statement in English (first round, explain_all): {took:.2f} s, "
+            f"{took / participants * 1e3:.2f} ms each, "
+            f"{first['statements_mb']:.1f} million characters; "
+            f"{took / cast(float, first['total_s']):.1f} times that round's run"
         )
     caveat = " (incentive from rows in memory, the baseline from CSV)" if args.in_memory else ""
     print(f"  ratio incentive / baseline: {ours_total / base_total:.2f}{caveat}")

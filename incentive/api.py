@@ -2,13 +2,13 @@
 
 ``load_plan`` parses, checks and compiles (cached by plan text and library version);
 ``evaluate`` reads and validates inputs and runs the population; ``explain`` renders one
-participant's statement.  The CLI calls only these.
+participant's statement, ``explain_all`` everyone's.  The CLI calls only these.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -22,7 +22,12 @@ from incentive.engine.evaluate import (
     population_result,
 )
 from incentive.engine.records import Inputs, RowSource, load_inputs, load_population
-from incentive.engine.results import ParticipantResult, PopulationResult, RunResult
+from incentive.engine.results import (
+    ParticipantResult,
+    Participants,
+    PopulationResult,
+    RunResult,
+)
 from incentive.engine.runtime import Progress
 from incentive.errors import (
     Diagnostic,
@@ -45,6 +50,7 @@ __all__ = [
     "evaluate_inputs",
     "evaluate_population",
     "explain",
+    "explain_all",
     "load_inputs",
     "load_plan",
     "load_plans",
@@ -254,3 +260,38 @@ def explain(result: ParticipantResult, lang: Lang = "en") -> str:
         The statement text, ending with a newline.
     """
     return build_statement(result, lang=lang).to_text()
+
+
+def explain_all(
+    result: RunResult | PopulationResult, lang: Lang = "en"
+) -> Iterator[tuple[str, str]]:
+    """Every paid participant's statement as text, for a payroll run that sends each rep
+    theirs.
+
+    Args:
+        result: from `evaluate` or `evaluate_population`.
+        lang: ``"en"`` for English, ``"zh"`` for Simplified Chinese.
+
+    Yields:
+        ``(participant id, statement text)`` in the result's order (plan by plan for a
+        population); each text is what `explain` returns for that participant.
+
+    A run by the columnar engine traces its participants a batch at a time and keeps
+    neither the traces nor the results it made: memory holds one batch of traces, and
+    the texts of the people traced before their turn to be yielded.
+    """
+    runs = result.runs.values() if isinstance(result, PopulationResult) else (result,)
+    for run in runs:
+        participants = run.participants
+        if not isinstance(participants, Participants):
+            for one in participants:
+                yield one.participant_id, explain(one, lang)
+            continue
+        waiting: dict[int, tuple[str, str]] = {}
+        turn = 0
+        for batch in participants.batches():
+            for index, one in batch:
+                waiting[index] = (one.participant_id, explain(one, lang))
+            while turn in waiting:
+                yield waiting.pop(turn)
+                turn += 1

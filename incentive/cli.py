@@ -140,6 +140,13 @@ def _parser() -> argparse.ArgumentParser:
     inputs(run)
     run.add_argument("--format", choices=("table", "json", "csv"), default="table")
     run.add_argument("--explain", metavar="ID", help="also explain this participant's payout")
+    run.add_argument(
+        "--statements",
+        metavar="DIR",
+        type=Path,
+        help="also write every paid participant's statement to DIR/<id>.txt (DIR must be "
+        "new or empty)",
+    )
     run.add_argument("--lang", choices=("en", "zh"), default="en")
 
     explain = commands.add_parser(
@@ -396,7 +403,6 @@ def _run_population(args: argparse.Namespace, files: list[Path]) -> int:
             chosen = _participant(result, args.explain)
             report["explanation"] = api.explain(chosen, lang=args.lang)
         print(json.dumps(report, ensure_ascii=False, indent=2))
-        return EXIT_OK
     elif args.format == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
@@ -422,13 +428,17 @@ def _run_population(args: argparse.Namespace, files: list[Path]) -> int:
             )
         )
         print(_records_lines(result.records, args.lang))
-    if args.explain:
+    if args.explain and args.format != "json":
         print()
         print(api.explain(_participant(result, args.explain), lang=args.lang), end="")
+    sys.stdout.flush()
+    _write_statements(args, result)
     return EXIT_OK
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.statements is not None:
+        _statements_folder(args.statements)
     files = _plan_files(args.plan)
     if files is not None:
         return _run_population(args, files)
@@ -439,17 +449,80 @@ def _run(args: argparse.Namespace) -> int:
             # One JSON document: the statement goes inside it.
             chosen = _participant(result, args.explain)
             report["explanation"] = api.explain(chosen, lang=args.lang)
-            print(json.dumps(report, ensure_ascii=False, indent=2))
-            return EXIT_OK
         print(json.dumps(report, ensure_ascii=False, indent=2))
     elif args.format == "csv":
         print(_result_csv(result), end="")
     else:
         print(_result_table(result, args.lang))
-    if args.explain:
+    if args.explain and args.format != "json":
         print()
         print(api.explain(_participant(result, args.explain), lang=args.lang), end="")
+    sys.stdout.flush()
+    _write_statements(args, result)
     return EXIT_OK
+
+
+def _statements_folder(folder: Path) -> None:
+    """Refuse a statements folder that is a file, holds anything, or cannot be made:
+    statements of an earlier run must not pass for this one's."""
+    if folder.exists() and not folder.is_dir():
+        raise _UsageError(f"--statements {folder}: is a file, not a folder")
+    if folder.is_dir() and any(folder.iterdir()):
+        raise _UsageError(
+            f"--statements {folder}: the folder is not empty; choose a new folder or empty "
+            "this one (statements of an earlier run must not pass for this run's)"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise _UsageError(
+            f"--statements {folder}: cannot make the folder: {error.strerror}"
+        ) from None
+
+
+def _file_name(participant_id: str) -> str:
+    """A participant's statement file: their id, with every character other than a
+    letter, a digit, ``-``, ``_`` or ``.`` written as ``%XX`` (its UTF-8 bytes), so that
+    no id reaches outside the folder and distinct ids name distinct files.
+
+    >>> _file_name("R-104"), _file_name("王芳"), _file_name("a/b c")
+    ('R-104.txt', '王芳.txt', 'a%2Fb%20c.txt')
+    """
+    kept = (
+        ch if ch.isalnum() or ch in "-_." else "".join(f"%{b:02X}" for b in ch.encode())
+        for ch in participant_id
+    )
+    return "".join(kept) + ".txt"
+
+
+def _write_statements(args: argparse.Namespace, result: RunResult | PopulationResult) -> None:
+    """Every paid participant's statement, one file each, in ``args.statements``."""
+    folder: Path | None = args.statements
+    if folder is None:
+        return
+    runs = result.runs.values() if isinstance(result, PopulationResult) else (result,)
+    people = [p.participant_id for run in runs for p in run.participants]
+    names: dict[str, str] = {}
+    for participant_id in people:
+        # Folders that ignore case would hold one file for R-1 and r-1.
+        other = names.setdefault(_file_name(participant_id).casefold(), participant_id)
+        if other != participant_id:
+            raise _Refused(
+                f"--statements: participants '{other}' and '{participant_id}' differ only "
+                "in case, and would share a file on some systems"
+            )
+    with _progress(args) as bar:
+        for done, (participant_id, text) in enumerate(api.explain_all(result, lang=args.lang), 1):
+            try:
+                (folder / _file_name(participant_id)).write_text(text, encoding="utf-8")
+            except OSError as error:
+                raise _Refused(
+                    f"--statements: cannot write the statement of '{participant_id}' in "
+                    f"{folder}: {error.strerror}"
+                ) from None
+            if bar is not None:
+                bar("statements", done, len(people))
+    print(f"{_count(len(people), 'statement')} written to {folder}", file=sys.stderr)
 
 
 def _participant(result: RunResult | PopulationResult, participant_id: str) -> Any:

@@ -151,6 +151,8 @@ def display_width(text: str) -> int:
     >>> display_width("底薪 Base")
     9
     """
+    if text.isascii():
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 

@@ -941,6 +941,15 @@ class _Results(Participants):
             made = self._made[index] = self._make(index)
         return made
 
+    def batches(self, size: int = 512) -> Iterator[list[tuple[int, ParticipantResult]]]:
+        return self._explainer.batches(size)
+
+    def fresh(self, index: int, trace: ParticipantTrace) -> ParticipantResult:
+        """A result made again, with its trace, and kept by nobody."""
+        made = self._make(index)
+        made._trace = trace
+        return made
+
     def position(self, participant_id: str) -> int:
         if self._where is None:
             self._where = {pid: i for i, pid in enumerate(self._run.people.ids)}
@@ -1078,6 +1087,20 @@ class _Explainer:
         self._groups = sorted(groups)
         #: team values of team values: only the whole population says
         self._everyone = run.compiled.levels > 1
+        #: the row reader's models, built once (each costs a pydantic model class)
+        self._models: dict[str | None, RowModel] = {}
+
+    def _model(self, kind: str | None) -> RowModel:
+        """The row reader's model of a record kind, or of participants (None)."""
+        model = self._models.get(kind)
+        if model is None:
+            checked = self._run.checked
+            model = self._models[kind] = (
+                participant_model(checked)
+                if kind is None
+                else record_model(checked.record_kinds[kind])
+            )
+        return model
 
     def _closure(self, index: int) -> tuple[int, ...]:
         run = self._run
@@ -1095,18 +1118,71 @@ class _Explainer:
         if result is None:
             result = self._runs[members] = self._straightforward(members)
         mine = result.participants[members.index(index)]
-        run = self._run
-        person = run.people.ids[index]
-        results = self.results
-        if results is not None:
-            fast = results[index]
-            if [c.amount for c in fast.components] != [c.amount for c in mine.components]:
-                raise EngineMismatchError(
-                    f"the engines disagree on {person}: "
-                    f"{[str(c.amount) for c in fast.components]} and "
-                    f"{[str(c.amount) for c in mine.components]}"
-                )
+        self._check(index, mine)
         return mine.trace
+
+    def _check(
+        self, index: int, mine: ParticipantResult, fast: ParticipantResult | None = None
+    ) -> None:
+        """Raise `EngineMismatchError` unless the straightforward engine paid ``index``
+        what the columns did (``fast``, when already made)."""
+        results = self.results
+        if results is None:
+            return
+        fast = fast or results.item(index)
+        if [c.amount for c in fast.components] != [c.amount for c in mine.components]:
+            raise EngineMismatchError(
+                f"the engines disagree on {self._run.people.ids[index]}: "
+                f"{[str(c.amount) for c in fast.components]} and "
+                f"{[str(c.amount) for c in mine.components]}"
+            )
+
+    def _linked(self) -> Array:
+        """For each participant, the smallest position of the people linked to them by
+        sharing a group, directly or through others: who one straightforward run must
+        hold for any of them to be traced as the columns paid them."""
+        run = self._run
+        label = np.arange(run.size, dtype=np.int64)
+        if self._everyone:
+            return np.zeros(run.size, dtype=np.int64)
+        while True:
+            before = label
+            for group in self._groups:
+                codes = run.group_codes(group)
+                lowest = np.full(int(codes.max(initial=-1)) + 1, run.size, dtype=np.int64)
+                np.minimum.at(lowest, codes, label)
+                label = lowest[codes]
+            label = label[label]
+            if np.array_equal(label, before):
+                return label
+
+    def batches(self, size: int) -> Iterator[list[tuple[int, ParticipantResult]]]:
+        """Every participant's result with its trace, in groups of about ``size`` people
+        traced by one straightforward run (people linked by their groups stay together),
+        checked against the columns and kept by nobody: a statement for everyone costs
+        one batch of traces at a time, not all of them at once."""
+        results = self.results
+        assert results is not None, "batches of a run without results"
+        linked = self._linked()
+        order = np.argsort(linked, kind="stable")
+        bounds = np.flatnonzero(np.diff(linked[order])) + 1
+        sets = np.split(order, bounds) if len(order) else []
+        # Linked sets in the order of their first member, packed into batches.
+        sets.sort(key=lambda members: int(members[0]))
+        batch: list[int] = []
+        for number, members in enumerate(sets, 1):
+            batch.extend(members.tolist())
+            if len(batch) < size and number < len(sets):
+                continue
+            batch.sort()
+            result = self._straightforward(batch)
+            out = []
+            for index, mine in zip(batch, result.participants, strict=True):
+                fresh = results.fresh(index, mine.trace)
+                self._check(index, mine, fresh)
+                out.append((index, fresh))
+            yield out
+            batch = []
 
     def _owned(self, kind: str, columns: KindColumns, members: Sequence[int]) -> Array:
         found = self._rows.get(kind)
@@ -1139,7 +1215,7 @@ class _Explainer:
                     columns.source,
                     number,
                 )
-                for number, values in _rows_again(columns, record_model(info), rows)
+                for number, values in _rows_again(columns, self._model(kind), rows)
             )
         table = run.people.columns
         rows = np.array(members, dtype=np.int64)
@@ -1151,7 +1227,7 @@ class _Explainer:
                 table.source,
                 number,
             )
-            for number, values in _rows_again(table, participant_model(checked), rows)
+            for number, values in _rows_again(table, self._model(None), rows)
         )
         return evaluate_inputs(run.compiled, Inputs(people, records, (), ()))
 

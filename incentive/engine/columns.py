@@ -107,17 +107,19 @@ class KindColumns:
 
     def rows(self, rows: Array) -> list[dict[str, Any]]:
         """Rows as the row reader would take them: ids and texts as read; numbers, dates
-        and participants written again from the columns (``1.5`` as ``1.50``, ``007`` as
-        ``7``: the same values, which is all the row reader keeps of them)."""
+        and participants made again from the columns, as `Decimal`, `datetime.date` and
+        text (``1.5`` as ``1.50``, ``007`` as ``7``: the same values, which is all the
+        row reader keeps of them)."""
         out: list[dict[str, Any]] = pa.table(self.raw).take(pa.array(rows)).to_pylist()
         if not out:
             return out
         for name, (units, scale) in self.numbers.items():
             for row, value in zip(out, units[rows].tolist(), strict=True):
-                row[name] = str(Decimal(value).scaleb(-scale))
+                row[name] = Decimal(value).scaleb(-scale)
+        fromordinal = dt.date.fromordinal
         for name, days in self.dates.items():
             for row, value in zip(out, days[rows].tolist(), strict=True):
-                row[name] = dt.date.fromordinal(value).isoformat()
+                row[name] = fromordinal(value)
         if self.owner_field is not None:
             for row, value in zip(out, self.owner[rows].tolist(), strict=True):
                 row[self.owner_field] = self.people[value]

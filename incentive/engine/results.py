@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal, TypeVar, overload
@@ -221,6 +221,12 @@ class Participants(Lazy[ParticipantResult]):
     @abstractmethod
     def position(self, participant_id: str) -> int:
         """Where ``participant_id`` is; `KeyError` when nowhere."""
+
+    @abstractmethod
+    def batches(self, size: int = 512) -> Iterator[list[tuple[int, ParticipantResult]]]:
+        """Everyone's (position, result), each result with its trace, in groups of about
+        ``size`` people traced together, and none of them kept: what explaining everyone
+        reads, one group of traces in memory at a time."""
 
 
 class RunResult(BaseModel):

@@ -60,10 +60,7 @@ def _places(value: Exact) -> int | None:
 
 def _grouped(value: Decimal) -> str:
     sign = "-" if value < 0 else ""
-    text = f"{abs(value):f}"
-    whole, _, decimals = text.partition(".")
-    grouped = f"{int(whole):,}"
-    return sign + grouped + ("." + decimals if decimals else "")
+    return sign + f"{abs(value):,f}"
 
 
 def money(value: Exact, currency: str, quantum: Decimal) -> str:
@@ -78,7 +75,9 @@ def money(value: Exact, currency: str, quantum: Decimal) -> str:
     '-$0.333333'
     """
     minimum = max(0, -int(quantum.as_tuple().exponent))
-    if isinstance(value, Decimal):  # the common case, without fractions
+    if isinstance(value, Decimal) and value.as_tuple().exponent == -minimum:
+        shown = value  # whole minor units, the most common case of all
+    elif isinstance(value, Decimal):  # the common case, without fractions
         exponent = value.normalize(_WIDE).as_tuple().exponent
         assert isinstance(exponent, int)  # amounts are finite
         places = min(max(0, -exponent), MONEY_PLACES)

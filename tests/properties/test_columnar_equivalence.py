@@ -1061,7 +1061,8 @@ def assert_same_run(columnar: incentive.RunResult, straightforward: incentive.Ru
 def assert_same_statements(
     columnar: incentive.RunResult, straightforward: incentive.RunResult, ids: Sequence[str]
 ) -> None:
-    """The statements of the participants ``ids`` (those paid), in both languages."""
+    """The statements of the participants ``ids`` (those paid), in both languages, and
+    everyone's at once, traced in batches, in the run's order."""
     paid = {p.participant_id for p in straightforward.participants}
     for pid in ids:
         if pid not in paid:
@@ -1070,6 +1071,8 @@ def assert_same_statements(
             ours = incentive.explain(columnar.participant(pid), lang)
             theirs = incentive.explain(straightforward.participant(pid), lang)
             assert ours == theirs, f"{pid} statement ({lang})"
+    everyone = [(p.participant_id, incentive.explain(p)) for p in straightforward.participants]
+    assert list(incentive.explain_all(columnar)) == everyone
 
 
 #: Why the columnar engine refuses a plan that divides by zero where the value is read.

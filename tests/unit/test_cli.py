@@ -197,3 +197,93 @@ def test_the_payout_table_speaks_chinese(capsys: pytest.CaptureFixture[str]) -> 
     assert out.splitlines()[0].split()[:2] == ["参与人", "姓名"]
     assert "4 名参与人，合计 ¥181,880.05" in out
     assert "记录：读取 13 笔 = 计入 8 + 按规则排除 5 + 拒收 0" in out
+
+
+# ---- statements for everyone --------------------------------------------------------
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_run_writes_every_statement_as_explain_shows_it(
+    lang: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "out" / "statements"  # made, parents too
+    assert main(["run", str(AE), "--statements", str(folder), "--lang", lang]) == 0
+    run = capsys.readouterr()
+    assert "R-104" in run.out  # the payouts are printed as ever
+    assert "4 statements written to" in run.err
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "R-104.txt",
+        "R-105.txt",
+        "R-106.txt",
+        "R-107.txt",
+    ]
+    for file in folder.iterdir():
+        assert main(["explain", str(AE), "--participant", file.stem, "--lang", lang]) == 0
+        assert file.read_text(encoding="utf-8") == capsys.readouterr().out
+
+
+def test_run_writes_the_statements_of_every_plan_of_a_population(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plans = EXAMPLES / "manager_override"
+    folder = tmp_path / "statements"
+    assert main(["run", str(plans), "--statements", str(folder), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    people = [p["id"] for run in report["plans"].values() for p in run["participants"]]
+    assert sorted(p.stem for p in folder.iterdir()) == sorted(people)
+    for pid in people:
+        assert main(["explain", str(plans), "--participant", pid]) == 0
+        assert (folder / f"{pid}.txt").read_text(encoding="utf-8") == capsys.readouterr().out
+
+
+def test_a_statements_folder_with_anything_in_it_is_refused_before_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "statements"
+    folder.mkdir()
+    (folder / "R-104.txt").write_text("last quarter's", encoding="utf-8")
+    assert main(["run", str(AE), "--statements", str(folder)]) == 2
+    captured = capsys.readouterr()
+    assert "the folder is not empty" in captured.err
+    assert captured.out == ""  # refused before anything was paid
+    assert (folder / "R-104.txt").read_text(encoding="utf-8") == "last quarter's"
+    file = tmp_path / "a-file"
+    file.write_text("", encoding="utf-8")
+    assert main(["run", str(AE), "--statements", str(file)]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+
+
+def _plan_with_people(tmp_path: Path, ids: list[str]) -> Path:
+    folder = tmp_path / "plan"
+    folder.mkdir()
+    (folder / "plan.rules").write_text(
+        'plan "p"\ncurrency CNY\nperiod 2026-07-01 to 2026-09-30\n'
+        "rounding half_up to 0.01 per component\n"
+        "participant fields: base money\n"
+        "component base = base\n",
+        encoding="utf-8",
+    )
+    rows = "".join(f'"{pid}",{pid},100\n' for pid in ids)
+    (folder / "participants.csv").write_text("id,name,base\n" + rows, encoding="utf-8")
+    return folder
+
+
+def test_statement_files_are_named_by_id_and_never_leave_the_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = _plan_with_people(tmp_path, ["王芳", "../up", "a b", "50%"])
+    folder = tmp_path / "statements"
+    assert main(["run", str(plan), "--statements", str(folder)]) == 0
+    capsys.readouterr()
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        ["王芳.txt", "..%2Fup.txt", "a%20b.txt", "50%25.txt"]
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan", "statements"]
+    assert "../up (../up)" in (folder / "..%2Fup.txt").read_text(encoding="utf-8")
+
+
+def test_ids_that_differ_only_in_case_are_refused_a_shared_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = _plan_with_people(tmp_path, ["R-1", "r-1"])
+    assert main(["run", str(plan), "--statements", str(tmp_path / "s")]) == 1
+    assert "'R-1' and 'r-1' differ only in case" in capsys.readouterr().err
+    assert list((tmp_path / "s").iterdir()) == []

@@ -223,6 +223,62 @@ def test_statements_of_one_team_are_traced_once() -> None:
     assert len(explainer._runs) == 1
 
 
+LINKED = PLAN.replace(
+    "participant fields: team text,", "participant fields: team text, region text,"
+).replace(
+    "component honor = 500 only when top in top 1",
+    "component honor = 500 only when top in top 1\n"
+    "measure regional = sum of revenue within region\n"
+    "component share = regional / 100",
+)
+
+
+@pytest.mark.parametrize("size", [1, 2, 512])
+def test_everyone_is_explained_in_batches_of_people_linked_by_their_groups(size: int) -> None:
+    # Teams a and b are linked through region r: P1 (a, r), P2 (a, s), P10 (b, r),
+    # P3 (b, t); P4 (c, u) stands alone.
+    regions = {"P1": "r", "P2": "s", "P10": "r", "P3": "t"}
+    people = [{**p, "region": regions[p["id"]]} for p in PEOPLE]
+    people.append({"id": "P4", "team": "c", "region": "u", "quota": "100", "hired": ""})
+    people[-1]["hired"] = "2026-07-02"
+    plan = incentive.load_plan(LINKED, filename="t.rules")
+    fast = incentive.evaluate(plan, people, {"deal": DEALS}, engine="columnar")
+    slow = incentive.evaluate(plan, people, {"deal": DEALS}, engine="straightforward")
+    results = fast.participants
+    assert isinstance(results, Participants)
+    batches = [[index for index, _ in batch] for batch in results.batches(size)]
+    # Whole linked sets, never split, packed to about `size`, in order of first member.
+    expected = {1: [[0, 1, 2, 3], [4]], 2: [[0, 1, 2, 3], [4]], 512: [[0, 1, 2, 3, 4]]}
+    assert batches == expected[size]
+    for batch in results.batches(size):
+        for index, made in batch:
+            assert made == slow.participants[index]
+            assert made.trace == slow.participants[index].trace
+    assert results._made == {}  # type: ignore[attr-defined]  # nothing kept
+    for lang in ("en", "zh"):
+        everyone = [(p.participant_id, incentive.explain(p, lang)) for p in slow.participants]
+        assert list(incentive.explain_all(fast, lang)) == everyone
+
+
+def test_explaining_everyone_of_a_straightforward_run_or_a_population() -> None:
+    _, slow = _both()
+    assert list(incentive.explain_all(slow)) == [
+        (p.participant_id, incentive.explain(p)) for p in slow.participants
+    ]
+    plans = incentive.load_plans(EXAMPLES / "manager_override")
+    folder = EXAMPLES / "manager_override"
+    population = incentive.evaluate_population(
+        plans,
+        folder / "participants.csv",
+        {"deal": folder / "deals.csv", "credit": folder / "credit.csv"},
+    )
+    assert list(incentive.explain_all(population, "zh")) == [
+        (p.participant_id, incentive.explain(p, "zh"))
+        for run in population.runs.values()
+        for p in run.participants
+    ]
+
+
 # ---- exact rationals ----------------------------------------------------------------
 _modes = st.sampled_from(["half_up", "half_even", "half_down", "up", "down", "ceiling", "floor"])
 
