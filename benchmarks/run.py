@@ -16,13 +16,14 @@ import argparse
 import csv
 import hashlib
 import json
+import re
 import statistics
 import subprocess
 import sys
 import time
 from decimal import Decimal
 from pathlib import Path
-from typing import cast
+from typing import Final, cast
 
 HERE = Path(__file__).resolve().parent
 PLAN = HERE / "ae_q3.rules"
@@ -83,8 +84,13 @@ def _incentive_once(
     statements: dict[str, float] = {}
     if explain:
         # What a payroll run that sends every rep their statement does.
-        size = sum(len(text) for _, text in incentive.explain_all(result))
-        statements = {"statements_s": time.perf_counter() - t4, "statements_mb": size / 1e6}
+        texts = [text for _, text in incentive.explain_all(result)]
+        statements = {
+            "statements_s": time.perf_counter() - t4,
+            "statements_mb": sum(map(len, texts)) / 1e6,
+            "statement_lines": sum(text.count("\n") for text in texts),
+            **_floor(texts),
+        }
     participants = max(1, len(result.participants))
     return {
         "impl": "incentive",
@@ -99,6 +105,47 @@ def _incentive_once(
         **phases,
         **statements,
     }
+
+
+#: A number as a statement writes it: grouped (12,253.96), with decimals (51.412548), or
+#: digits alone (an id, a date's parts, a count).
+_NUMBER: Final = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+|\d+")
+
+
+def _floor(texts: list[str]) -> dict[str, float]:
+    """What writing these exact texts costs with no logic at all: each statement one
+    `str.format` of a template made from its own text, with every amount and percentage
+    formatted from integers and every other number copied as text.  No statement writer
+    can take less, since it formats the same numbers and writes the same characters."""
+    pairs = []
+    numbers = 0
+    for text in texts:
+        parts: list[str] = []
+        values: list[object] = []
+        last = 0
+        for match in _NUMBER.finditer(text):
+            parts.append(text[last : match.start()].replace("{", "{{").replace("}", "}}"))
+            whole, dot, decimals = match.group().partition(".")
+            if "," in whole or dot:
+                parts.append("{:,}" if "," in whole else "{}")
+                values.append(int(whole.replace(",", "")))
+                numbers += 1
+                if dot:
+                    parts.append(f".{{:0{len(decimals)}d}}")
+                    values.append(int(decimals))
+            else:
+                parts.append("{}")
+                values.append(match.group())
+            last = match.end()
+        parts.append(text[last:].replace("{", "{{").replace("}", "}}"))
+        pairs.append(("".join(parts), values))
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        written = [template.format(*values) for template, values in pairs]
+        best = min(best, time.perf_counter() - start)
+    assert written == texts, "a template does not give back its statement"
+    return {"floor_s": best, "floor_numbers": float(numbers)}
 
 
 def _child(args: list[str]) -> dict[str, object]:
@@ -249,12 +296,18 @@ def main(argv: list[str] | None = None) -> int:
         f"{first['models_s']:.3f} s"
     )
     if args.statements:
-        took = cast(float, first["statements_s"])
+        took, run_s = cast(float, first["statements_s"]), cast(float, first["total_s"])
+        floor = cast(float, first["floor_s"])
         print(
             f"    then every statement in English (first round, explain_all): {took:.2f} s, "
             f"{took / participants * 1e3:.2f} ms each, "
-            f"{first['statements_mb']:.1f} million characters; "
-            f"{took / cast(float, first['total_s']):.1f} times that round's run"
+            f"{first['statements_mb']:.1f} million characters in "
+            f"{first['statement_lines']:,} lines; {took / run_s:.1f} times that round's run"
+        )
+        print(
+            f"    the floor of any writer of these texts (templates given, "
+            f"{cast(float, first['floor_numbers']):,.0f} numbers formatted, best of 3): "
+            f"{floor:.3f} s, {floor / run_s:.2f} times that round's run"
         )
     caveat = " (incentive from rows in memory, the baseline from CSV)" if args.in_memory else ""
     print(f"  ratio incentive / baseline: {ours_total / base_total:.2f}{caveat}")

@@ -7,6 +7,7 @@ record problems carry file, row, field and value. Imports nothing from the packa
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -145,15 +146,23 @@ def render_diagnostic(diagnostic: Diagnostic, source: str) -> str:
     return "\n".join(out)
 
 
+#: The first character of the Unicode database this Python has that may be wide: every one
+#: before it is narrow, so a line of Latin text is measured by its length alone.
+_FIRST_WIDE: Final = next(
+    c for c in range(0x110000) if unicodedata.east_asian_width(chr(c)) in "WF"
+)
+_MAYBE_WIDE: Final = re.compile(f"[{re.escape(chr(_FIRST_WIDE))}-\U0010ffff]")
+
+
 def display_width(text: str) -> int:
     """Columns a terminal uses for ``text``: wide (CJK) characters take two.
 
     >>> display_width("底薪 Base")
     9
     """
-    if text.isascii():
-        return len(text)
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return len(text) + sum(
+        1 for ch in _MAYBE_WIDE.findall(text) if unicodedata.east_asian_width(ch) in "WF"
+    )
 
 
 class IncentiveError(Exception):

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 import incentive
+from incentive.errors import display_width
 from incentive.explain import format as fmt
 from incentive.explain.statement import _zh_number
 from tests.helpers import CENT, EXAMPLES, evaluate_shown, formula_lines, shown_number
@@ -82,3 +86,12 @@ def test_percentages_get_the_places_a_large_amount_needs() -> None:
         if computed is not None and "%" not in right:
             shown = shown_number(right)[0]
             assert computed.quantize(CENT, ROUND_HALF_UP) == shown.quantize(CENT, ROUND_HALF_UP)
+
+
+@given(st.text(max_size=30))
+@example("底薪 Base ¥1,200.00 × 3 – ≥ …")
+def test_a_line_is_as_wide_as_its_characters_say(text: str) -> None:
+    # Wide (W) and full-width (F) characters take two columns, all others one: the
+    # alignment of plan-line references in either language rests on it.
+    expected = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    assert display_width(text) == expected
