@@ -504,8 +504,13 @@ def _write_statements(args: argparse.Namespace, result: RunResult | PopulationRe
     people = [p.participant_id for run in runs for p in run.participants]
     names: dict[str, str] = {}
     for participant_id in people:
+        name = _file_name(participant_id)
+        if len(name.encode()) > 255:  # the most any common file system allows
+            raise _Refused(
+                f"--statements: the id '{participant_id[:40]}…' is too long for a file name"
+            )
         # Folders that ignore case would hold one file for R-1 and r-1.
-        other = names.setdefault(_file_name(participant_id).casefold(), participant_id)
+        other = names.setdefault(name.casefold(), participant_id)
         if other != participant_id:
             raise _Refused(
                 f"--statements: participants '{other}' and '{participant_id}' differ only "

@@ -287,3 +287,12 @@ def test_ids_that_differ_only_in_case_are_refused_a_shared_file(
     assert main(["run", str(plan), "--statements", str(tmp_path / "s")]) == 1
     assert "'R-1' and 'r-1' differ only in case" in capsys.readouterr().err
     assert list((tmp_path / "s").iterdir()) == []
+
+
+def test_an_id_too_long_for_a_file_name_is_refused_before_any_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = _plan_with_people(tmp_path, ["R-1", "R" * 300])
+    assert main(["run", str(plan), "--statements", str(tmp_path / "s")]) == 1
+    assert "is too long for a file name" in capsys.readouterr().err
+    assert list((tmp_path / "s").iterdir()) == []
