@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 from decimal import Decimal
 from fractions import Fraction
 from typing import Final
@@ -50,17 +51,29 @@ def _fixed(value: Exact, places: int) -> Decimal:
 
 
 def _places(value: Exact) -> int | None:
-    """Decimal places ``value`` needs to be shown exactly, or None if it never ends."""
-    fraction = to_fraction(value)
-    for places in range(0, 13):
-        if (fraction * 10**places).denominator == 1:
-            return places
-    return None
+    """Decimal places ``value`` needs to be shown exactly (at most 12), or None if it
+    needs more or never ends: a fraction in lowest terms ends after as many places as
+    its denominator has factors 2 or 5, whichever are more, and only if it has no other."""
+    denominator = to_fraction(value).denominator
+    twos = (denominator & -denominator).bit_length() - 1
+    denominator >>= twos
+    fives = 0
+    while denominator % 5 == 0:
+        denominator //= 5
+        fives += 1
+    places = max(twos, fives)
+    return places if denominator == 1 and places <= 12 else None
 
 
 def _grouped(value: Decimal) -> str:
     sign = "-" if value < 0 else ""
     return sign + f"{abs(value):,f}"
+
+
+@functools.lru_cache(maxsize=16)
+def _minimum_places(quantum: Decimal) -> int:
+    """The places of the plan's quantum (2 for 0.01): an amount shows at least these."""
+    return max(0, -int(quantum.as_tuple().exponent))
 
 
 def money(value: Exact, currency: str, quantum: Decimal) -> str:
@@ -74,7 +87,7 @@ def money(value: Exact, currency: str, quantum: Decimal) -> str:
     >>> money(Fraction(-1, 3), "USD", Decimal("0.01"))
     '-$0.333333'
     """
-    minimum = max(0, -int(quantum.as_tuple().exponent))
+    minimum = _minimum_places(quantum)
     if isinstance(value, Decimal) and value.as_tuple().exponent == -minimum:
         shown = value  # whole minor units, the most common case of all
     elif isinstance(value, Decimal):  # the common case, without fractions

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from incentive.explain.format import _places as format_places
 from incentive.explain.format import money
 from incentive.money import (
     MAX_DIGITS,
@@ -280,3 +281,17 @@ def test_an_amount_is_shown_the_same_whether_decimal_or_fraction(
 ) -> None:
     # Decimals take a shorter way to the same text as fractions.
     assert money(value, "CNY", Decimal(quantum)) == money(Fraction(value), "CNY", Decimal(quantum))
+
+
+@given(
+    st.integers(min_value=-(10**12), max_value=10**12),
+    st.integers(min_value=0, max_value=16),
+    st.integers(min_value=0, max_value=16),
+    st.sampled_from([1, 3, 7, 9, 11, 13, 21]),
+)
+def test_the_places_an_amount_needs_are_those_after_which_it_is_whole(
+    numerator: int, twos: int, fives: int, other: int
+) -> None:
+    value = Fraction(numerator, 2**twos * 5**fives * other)
+    expected = next((p for p in range(13) if (value * 10**p).denominator == 1), None)
+    assert format_places(value) == expected
