@@ -263,7 +263,7 @@ def explain(result: ParticipantResult, lang: Lang = "en") -> str:
 
 
 def explain_all(
-    result: RunResult | PopulationResult, lang: Lang = "en"
+    result: RunResult | PopulationResult, *, lang: Lang = "en", in_order: bool = True
 ) -> Iterator[tuple[str, str]]:
     """Every paid participant's statement as text, for a payroll run that sends each rep
     theirs.
@@ -271,14 +271,18 @@ def explain_all(
     Args:
         result: from `evaluate` or `evaluate_population`.
         lang: ``"en"`` for English, ``"zh"`` for Simplified Chinese.
+        in_order: yield in the result's order (plan by plan for a population); with
+            False, in the order they are traced, which holds less in memory.
 
     Yields:
-        ``(participant id, statement text)`` in the result's order (plan by plan for a
-        population); each text is what `explain` returns for that participant.
+        ``(participant id, statement text)``, each participant once; each text is what
+        `explain` returns for that participant.
 
-    A run by the columnar engine traces its participants a batch at a time and keeps
-    neither the traces nor the results it made: memory holds one batch of traces, and
-    the texts of the people traced before their turn to be yielded.
+    A run by the columnar engine traces its participants a batch at a time: people who
+    share a team (or any group the plan reads) together, everyone at once when the plan
+    reads values over everyone.  It keeps neither the traces nor the results it made.
+    In order, the texts of people traced before their turn wait in memory: when teams
+    are scattered through the participants file, that is most of them.
     """
     runs = result.runs.values() if isinstance(result, PopulationResult) else (result,)
     for run in runs:
@@ -291,7 +295,11 @@ def explain_all(
         turn = 0
         for batch in participants.batches():
             for index, one in batch:
-                waiting[index] = (one.participant_id, explain(one, lang))
+                text = (one.participant_id, explain(one, lang))
+                if in_order:
+                    waiting[index] = text
+                else:
+                    yield text
             while turn in waiting:
                 yield waiting.pop(turn)
                 turn += 1

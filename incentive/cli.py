@@ -14,6 +14,7 @@ import json
 import sys
 import time
 import traceback
+import unicodedata
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -391,6 +392,7 @@ def _report_problems(rejected: Sequence[str], unpaid: Sequence[str]) -> None:
 
 def _run_population(args: argparse.Namespace, files: list[Path]) -> int:
     result = _population(args, files)
+    statements = _statement_files(args, result)
     if args.format == "json":
         report = {
             "plans": {name: _result_json(run) for name, run in result.runs.items()},
@@ -432,7 +434,7 @@ def _run_population(args: argparse.Namespace, files: list[Path]) -> int:
         print()
         print(api.explain(_participant(result, args.explain), lang=args.lang), end="")
     sys.stdout.flush()
-    _write_statements(args, result)
+    _write_statements(args, result, statements)
     return EXIT_OK
 
 
@@ -443,6 +445,7 @@ def _run(args: argparse.Namespace) -> int:
     if files is not None:
         return _run_population(args, files)
     _, result = _evaluate(args)
+    statements = _statement_files(args, result)
     if args.format == "json":
         report = _result_json(result)
         if args.explain:
@@ -458,66 +461,83 @@ def _run(args: argparse.Namespace) -> int:
         print()
         print(api.explain(_participant(result, args.explain), lang=args.lang), end="")
     sys.stdout.flush()
-    _write_statements(args, result)
+    _write_statements(args, result, statements)
     return EXIT_OK
 
 
 def _statements_folder(folder: Path) -> None:
     """Refuse a statements folder that is a file, holds anything, or cannot be made:
     statements of an earlier run must not pass for this one's."""
-    if folder.exists() and not folder.is_dir():
-        raise _UsageError(f"--statements {folder}: is a file, not a folder")
-    if folder.is_dir() and any(folder.iterdir()):
-        raise _UsageError(
-            f"--statements {folder}: the folder is not empty; choose a new folder or empty "
-            "this one (statements of an earlier run must not pass for this run's)"
-        )
     try:
+        if folder.exists() and not folder.is_dir():
+            raise _UsageError(f"--statements {folder}: is a file, not a folder")
+        if folder.is_dir() and any(folder.iterdir()):
+            raise _UsageError(
+                f"--statements {folder}: the folder is not empty; choose a new folder or "
+                "empty this one (statements of an earlier run must not pass for this run's)"
+            )
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise _UsageError(
-            f"--statements {folder}: cannot make the folder: {error.strerror}"
-        ) from None
+        raise _UsageError(f"--statements {folder}: {error.strerror}") from None
+
+
+#: Names Windows keeps for devices, whatever follows them.
+_DEVICES: Final = frozenset(
+    ["CON", "PRN", "AUX", "NUL"] + [f"{port}{n}" for port in ("COM", "LPT") for n in range(1, 10)]
+)
 
 
 def _file_name(participant_id: str) -> str:
     """A participant's statement file: their id, with every character other than a
     letter, a digit, ``-``, ``_`` or ``.`` written as ``%XX`` (its UTF-8 bytes), so that
-    no id reaches outside the folder and distinct ids name distinct files.
+    no id reaches outside the folder and distinct ids name distinct files; an id that
+    Windows reads as a device (``CON``, ``LPT1`` …) has its first letter written so too.
 
-    >>> _file_name("R-104"), _file_name("王芳"), _file_name("a/b c")
-    ('R-104.txt', '王芳.txt', 'a%2Fb%20c.txt')
+    >>> _file_name("R-104"), _file_name("王芳"), _file_name("a/b c"), _file_name("con")
+    ('R-104.txt', '王芳.txt', 'a%2Fb%20c.txt', '%63on.txt')
     """
-    kept = (
+    kept = "".join(
         ch if ch.isalnum() or ch in "-_." else "".join(f"%{b:02X}" for b in ch.encode())
         for ch in participant_id
     )
-    return "".join(kept) + ".txt"
+    if kept.partition(".")[0].upper() in _DEVICES:
+        kept = f"%{ord(kept[0]):02X}" + kept[1:]
+    return kept + ".txt"
 
 
-def _write_statements(args: argparse.Namespace, result: RunResult | PopulationResult) -> None:
+def _statement_files(args: argparse.Namespace, result: RunResult | PopulationResult) -> int:
+    """How many statements ``--statements`` will write; refuses ids that cannot each have
+    a file of their own, before anything is printed or written."""
+    if args.statements is None:
+        return 0
+    runs = result.runs.values() if isinstance(result, PopulationResult) else (result,)
+    names: dict[str, str] = {}
+    for participant_id in (p.participant_id for run in runs for p in run.participants):
+        name = _file_name(participant_id)
+        if len(name.encode()) > 255:  # the most any common file system allows
+            shown = participant_id if len(participant_id) <= 40 else participant_id[:40] + "…"
+            raise _Refused(f"--statements: the id '{shown}' is too long for a file name")
+        # Folders that ignore case (or tell ß from ss, or é from e + ´, by neither) would
+        # hold one file for both.
+        other = names.setdefault(unicodedata.normalize("NFC", name).casefold(), participant_id)
+        if other != participant_id:
+            raise _Refused(
+                f"--statements: participants '{other}' and '{participant_id}' would share a "
+                "file on systems whose file names ignore case or Unicode forms"
+            )
+    return len(names)
+
+
+def _write_statements(
+    args: argparse.Namespace, result: RunResult | PopulationResult, count: int
+) -> None:
     """Every paid participant's statement, one file each, in ``args.statements``."""
     folder: Path | None = args.statements
     if folder is None:
         return
-    runs = result.runs.values() if isinstance(result, PopulationResult) else (result,)
-    people = [p.participant_id for run in runs for p in run.participants]
-    names: dict[str, str] = {}
-    for participant_id in people:
-        name = _file_name(participant_id)
-        if len(name.encode()) > 255:  # the most any common file system allows
-            raise _Refused(
-                f"--statements: the id '{participant_id[:40]}…' is too long for a file name"
-            )
-        # Folders that ignore case would hold one file for R-1 and r-1.
-        other = names.setdefault(name.casefold(), participant_id)
-        if other != participant_id:
-            raise _Refused(
-                f"--statements: participants '{other}' and '{participant_id}' differ only "
-                "in case, and would share a file on some systems"
-            )
     with _progress(args) as bar:
-        for done, (participant_id, text) in enumerate(api.explain_all(result, lang=args.lang), 1):
+        explained = api.explain_all(result, lang=args.lang, in_order=False)
+        for done, (participant_id, text) in enumerate(explained, 1):
             try:
                 (folder / _file_name(participant_id)).write_text(text, encoding="utf-8")
             except OSError as error:
@@ -526,8 +546,8 @@ def _write_statements(args: argparse.Namespace, result: RunResult | PopulationRe
                     f"{folder}: {error.strerror}"
                 ) from None
             if bar is not None:
-                bar("statements", done, len(people))
-    print(f"{_count(len(people), 'statement')} written to {folder}", file=sys.stderr)
+                bar("statements", done, count)
+    print(f"{_count(count, 'statement')} written to {folder}", file=sys.stderr)
 
 
 def _participant(result: RunResult | PopulationResult, participant_id: str) -> Any:

@@ -941,7 +941,7 @@ class _Results(Participants):
             made = self._made[index] = self._make(index)
         return made
 
-    def batches(self, size: int = 512) -> Iterator[list[tuple[int, ParticipantResult]]]:
+    def batches(self, size: int = 32) -> Iterator[list[tuple[int, ParticipantResult]]]:
         return self._explainer.batches(size)
 
     def fresh(self, index: int, trace: ParticipantTrace) -> ParticipantResult:
@@ -1129,7 +1129,8 @@ class _Explainer:
         results = self.results
         if results is None:
             return
-        fast = fast or results.item(index)
+        if fast is None:
+            fast = results.item(index)
         if [c.amount for c in fast.components] != [c.amount for c in mine.components]:
             raise EngineMismatchError(
                 f"the engines disagree on {self._run.people.ids[index]}: "
@@ -1140,20 +1141,32 @@ class _Explainer:
     def _linked(self) -> Array:
         """For each participant, the smallest position of the people linked to them by
         sharing a group, directly or through others: who one straightforward run must
-        hold for any of them to be traced as the columns paid them."""
+        hold for any of them to be traced as the columns paid them.
+
+        Each group's members hook their roots to the group's smallest label, then every
+        label jumps to its root, until nothing changes (labels only fall, and each stays
+        a position in its own linked set): a few rounds even where groups chain through
+        the whole population."""
         run = self._run
-        label = np.arange(run.size, dtype=np.int64)
         if self._everyone:
             return np.zeros(run.size, dtype=np.int64)
+        label = np.arange(run.size, dtype=np.int64)
         while True:
-            before = label
+            changed = False
             for group in self._groups:
                 codes = run.group_codes(group)
                 lowest = np.full(int(codes.max(initial=-1)) + 1, run.size, dtype=np.int64)
                 np.minimum.at(lowest, codes, label)
-                label = lowest[codes]
-            label = label[label]
-            if np.array_equal(label, before):
+                hooked = label.copy()
+                np.minimum.at(hooked, label, lowest[codes])
+                changed = changed or not np.array_equal(hooked, label)
+                label = hooked
+                while True:
+                    jumped = label[label]
+                    if np.array_equal(jumped, label):
+                        break
+                    label = jumped
+            if not changed:
                 return label
 
     def batches(self, size: int) -> Iterator[list[tuple[int, ParticipantResult]]]:

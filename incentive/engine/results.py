@@ -223,7 +223,7 @@ class Participants(Lazy[ParticipantResult]):
         """Where ``participant_id`` is; `KeyError` when nowhere."""
 
     @abstractmethod
-    def batches(self, size: int = 512) -> Iterator[list[tuple[int, ParticipantResult]]]:
+    def batches(self, size: int = 32) -> Iterator[list[tuple[int, ParticipantResult]]]:
         """Everyone's (position, result), each result with its trace, in groups of about
         ``size`` people traced together, and none of them kept: what explaining everyone
         reads, one group of traces in memory at a time."""

@@ -35,6 +35,7 @@ from hypothesis import strategies as st
 
 import incentive
 from incentive import UnsupportedError
+from incentive.engine.results import Participants
 from incentive.money import RoundingMode
 from tests.strategies import ROUNDING_MODES, Row
 
@@ -1073,6 +1074,15 @@ def assert_same_statements(
             assert ours == theirs, f"{pid} statement ({lang})"
     everyone = [(p.participant_id, incentive.explain(p)) for p in straightforward.participants]
     assert list(incentive.explain_all(columnar)) == everyone
+    if isinstance(columnar.participants, Participants):  # traced in batches of two or so
+        batched = [
+            (index, incentive.explain(made, "zh"))
+            for batch in columnar.participants.batches(2)
+            for index, made in batch
+        ]
+        assert sorted(index for index, _ in batched) == list(range(len(everyone)))
+        for index, text in batched:
+            assert text == incentive.explain(straightforward.participants[index], "zh")
 
 
 #: Why the columnar engine refuses a plan that divides by zero where the value is read.

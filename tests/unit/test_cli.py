@@ -280,13 +280,28 @@ def test_statement_files_are_named_by_id_and_never_leave_the_folder(
     assert "../up (../up)" in (folder / "..%2Fup.txt").read_text(encoding="utf-8")
 
 
-def test_ids_that_differ_only_in_case_are_refused_a_shared_file(
+@pytest.mark.parametrize(
+    "ids",
+    [["R-1", "r-1"], ["\ud55c", "\u1112\u1161\u11ab"]],
+    ids=["case", "composed and decomposed"],
+)
+def test_ids_some_file_systems_would_give_one_file_are_refused_before_the_payouts(
+    ids: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = _plan_with_people(tmp_path, ids)
+    assert main(["run", str(plan), "--statements", str(tmp_path / "s")]) == 1
+    captured = capsys.readouterr()
+    assert f"'{ids[0]}' and '{ids[1]}' would share a file" in captured.err
+    assert captured.out == ""
+    assert list((tmp_path / "s").iterdir()) == []
+
+
+def test_a_statements_folder_that_cannot_be_made_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    plan = _plan_with_people(tmp_path, ["R-1", "r-1"])
-    assert main(["run", str(plan), "--statements", str(tmp_path / "s")]) == 1
-    assert "'R-1' and 'r-1' differ only in case" in capsys.readouterr().err
-    assert list((tmp_path / "s").iterdir()) == []
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    assert main(["run", str(AE), "--statements", str(tmp_path / "a-file" / "inside")]) == 2
+    assert "--statements" in capsys.readouterr().err
 
 
 def test_an_id_too_long_for_a_file_name_is_refused_before_any_is_written(

@@ -10,6 +10,7 @@ import threading
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -257,7 +258,58 @@ def test_everyone_is_explained_in_batches_of_people_linked_by_their_groups(size:
     assert results._made == {}  # type: ignore[attr-defined]  # nothing kept
     for lang in ("en", "zh"):
         everyone = [(p.participant_id, incentive.explain(p, lang)) for p in slow.participants]
-        assert list(incentive.explain_all(fast, lang)) == everyone
+        assert list(incentive.explain_all(fast, lang=lang)) == everyone
+        traced = list(incentive.explain_all(fast, lang=lang, in_order=False))
+        assert sorted(traced) == sorted(everyone)
+
+
+def _components(codes: dict[str, list[int]], size: int) -> list[int]:
+    """The smallest member of each one's linked set, by a plain union-find."""
+    parent = list(range(size))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for values in codes.values():
+        first: dict[int, int] = {}
+        for i, value in enumerate(values):
+            j = first.setdefault(value, i)
+            a, b = root(i), root(j)
+            parent[max(a, b)] = min(a, b)
+    return [root(i) for i in range(size)]
+
+
+@given(
+    st.integers(min_value=0, max_value=40).flatmap(
+        lambda size: st.dictionaries(
+            st.sampled_from(["team", "region", "pod"]),
+            st.lists(st.integers(0, 6), min_size=size, max_size=size),
+            min_size=1,
+        )
+    )
+)
+def test_people_are_linked_through_any_chain_of_shared_groups(
+    codes: dict[str, list[int]],
+) -> None:
+    size = len(next(iter(codes.values())))
+    arrays = {name: np.array(values, dtype=np.int64) for name, values in codes.items()}
+    run = SimpleNamespace(size=size, group_codes=arrays.__getitem__)
+    explainer = SimpleNamespace(_run=run, _groups=sorted(codes), _everyone=False)
+    linked = columnar._Explainer._linked(explainer)  # type: ignore[arg-type]
+    assert linked.tolist() == _components(codes, size)
+
+
+def test_groups_chained_through_a_large_population_form_one_linked_set() -> None:
+    # Pods straddle teams of ten, in an order unrelated to both: one linked set.
+    size = 200_000
+    position = np.random.default_rng(0).permutation(size)
+    arrays = {"team": position // 10, "pod": (position + 5) // 10}
+    run = SimpleNamespace(size=size, group_codes=arrays.__getitem__)
+    explainer = SimpleNamespace(_run=run, _groups=["pod", "team"], _everyone=False)
+    linked = columnar._Explainer._linked(explainer)  # type: ignore[arg-type]
+    assert (linked == 0).all()
 
 
 def test_explaining_everyone_of_a_straightforward_run_or_a_population() -> None:
@@ -272,7 +324,7 @@ def test_explaining_everyone_of_a_straightforward_run_or_a_population() -> None:
         folder / "participants.csv",
         {"deal": folder / "deals.csv", "credit": folder / "credit.csv"},
     )
-    assert list(incentive.explain_all(population, "zh")) == [
+    assert list(incentive.explain_all(population, lang="zh")) == [
         (p.participant_id, incentive.explain(p, "zh"))
         for run in population.runs.values()
         for p in run.participants
