@@ -185,6 +185,20 @@ def _line_span(filename: str, line: int, column: int, length: int = 1) -> Span:
     return Span(filename, line, column, line, column + max(1, length))
 
 
+def _unfinished(source: str, filename: str, expected: set[str]) -> Diagnostic:
+    """The plan ends in the middle of its last statement."""
+    span = _end_span(source, filename)
+    end = _code(source.split("\n")[span.line - 1]).rstrip()
+    hint = (
+        "the last statement ends with a comma: remove it, or finish the list"
+        if end.endswith(",")
+        else f"finish the statement; expected {_expected(expected)}"
+    )
+    return Diagnostic(
+        "P102", "error", "the plan ends in the middle of a statement", span, hint=hint
+    )
+
+
 def _syntax_diagnostic(error: UnexpectedInput, source: str, filename: str) -> Diagnostic:
     if isinstance(error, UnexpectedCharacters):
         position = error.pos_in_stream or 0
@@ -205,28 +219,25 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, filename: str) -> Di
             shown = f"U+{ord(char):04X}"
         return Diagnostic("P103", "error", f"unexpected character {shown}", span, hint=hint)
     if isinstance(error, UnexpectedEOF):
-        span = _end_span(source, filename)
-        return Diagnostic(
-            "P102",
-            "error",
-            "the plan ends in the middle of a statement",
-            span,
-            hint=f"finish the statement; expected {_expected(set(error.expected))}",
-        )
+        return _unfinished(source, filename, set(error.expected))
     token: Token = error.token  # type: ignore[attr-defined]  # UnexpectedToken has it
     expected: set[str] = set(getattr(error, "expected", set()) or getattr(error, "accepts", set()))
     line, column = token.line or 1, token.column or 1
     if token.type == "$END":
-        span = _end_span(source, filename)
-        return Diagnostic(
-            "P102",
-            "error",
-            "the plan ends in the middle of a statement",
-            span,
-            hint=f"finish the statement; expected {_expected(expected)}",
-        )
+        return _unfinished(source, filename, expected)
     span = _line_span(filename, line, column, len(str(token)))
     found = f"'{token}'"
+    comma = _trailing_comma(source, filename, line)
+    if comma is not None:
+        # `base money,` then `deal fields: …`: the list read the next statement's first
+        # word as one more item, and stumbled after it.
+        return Diagnostic(
+            "P101",
+            "error",
+            "this list ends with a comma, so the next statement was read as part of it",
+            comma,
+            hint="remove the comma after the last item, or finish the list",
+        )
     missing_comma = _missing_comma(source, filename, line, column, expected)
     if missing_comma is not None:
         name, name_span = missing_comma
@@ -299,6 +310,34 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, filename: str) -> Di
     return Diagnostic(
         "P101", "error", f"unexpected {found}; expected {_expected(expected)}", span, hint=hint
     )
+
+
+def _code(line: str) -> str:
+    """A line without its comment (a ``#`` outside quotes starts one)."""
+    quoted = False
+    for index, char in enumerate(line):
+        if char == '"':
+            quoted = not quoted
+        elif char == "#" and not quoted:
+            return line[:index]
+    return line
+
+
+def _trailing_comma(source: str, filename: str, line: int) -> Span | None:
+    """Where the statement before line ``line`` ends with a comma, when that line begins
+    a statement (so a list swallowed its first word); None otherwise."""
+    lines = source.split("\n")
+    if not 1 < line <= len(lines) or not _starts(lines)(lines[line - 1]):
+        return None
+    number = line - 1
+    while number > 0 and not _code(lines[number - 1]).strip():
+        number -= 1
+    if number == 0:
+        return None
+    code = _code(lines[number - 1]).rstrip()
+    if not code.endswith(","):
+        return None
+    return _line_span(filename, number, len(code))
 
 
 def _text_before(source: str, line: int, column: int) -> str:

@@ -94,6 +94,36 @@ def test_a_missing_comma_in_a_field_list_is_named() -> None:
     assert "'base'" in diagnostic.message
 
 
+@pytest.mark.parametrize(
+    "after",
+    [
+        "deal fields: deal_id id, owner participant, amount money\n",
+        "\n# what counts\nmeasure m = 1\n",
+        "component c = 1\n",
+    ],
+    ids=["a record kind", "a measure after a comment", "a component"],
+)
+def test_a_list_ending_with_a_comma_is_one_error_at_the_comma(after: str) -> None:
+    # The list reads the next statement's first word as one more item: one error, at the
+    # comma, rather than one for every statement after it.
+    text = HEADER + "participant fields: quota money,  # per quarter\n" + after
+    text += "measure other = 2\ncomponent pay = 3\n"
+    with pytest.raises(PlanSyntaxError) as info:
+        parse_plan(text, filename="t.rules")
+    [diagnostic] = info.value.diagnostics
+    assert diagnostic.code == "P101"
+    assert (diagnostic.span.line, diagnostic.span.column) == (4, 32)
+    assert diagnostic.hint == "remove the comma after the last item, or finish the list"
+
+
+def test_a_plan_ending_with_a_comma_says_so() -> None:
+    with pytest.raises(PlanSyntaxError) as info:
+        parse_plan(HEADER + "participant fields: quota money,\n\n", filename="t.rules")
+    [diagnostic] = info.value.diagnostics
+    assert (diagnostic.code, diagnostic.span.line, diagnostic.span.column) == ("P102", 4, 33)
+    assert diagnostic.hint == "the last statement ends with a comma: remove it, or finish the list"
+
+
 def test_load_plan_accepts_text_and_caches_it() -> None:
     text = (EXAMPLES / "account_executive" / "plan.rules").read_text(encoding="utf-8")
     first = incentive.load_plan(text, filename="ae.rules")

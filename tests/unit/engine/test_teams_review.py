@@ -387,8 +387,10 @@ def test_a_missing_comma_in_a_rates_row_is_one_error_about_rates() -> None:
 def test_a_trailing_comma_after_a_ranking_is_one_error_with_a_hint() -> None:
     text = EXAMPLE.replace("then id\n", "then id,\n")
     [error] = _syntax_errors(text)
-    assert error.span.line == 40
-    assert error.hint == "the statement before ends with a comma: remove it, or finish the list"
+    lines = text.split("\n")
+    number = next(n for n, line in enumerate(lines, 1) if line.endswith("then id,"))
+    assert (error.span.line, error.span.column) == (number, len(lines[number - 1]))  # the comma
+    assert error.hint == "remove the comma after the last item, or finish the list"
 
 
 # ---- found in the second review -----------------------------------------------------------
