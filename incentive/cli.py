@@ -517,8 +517,8 @@ def _statement_files(args: argparse.Namespace, result: RunResult | PopulationRes
         if len(name.encode()) > 255:  # the most any common file system allows
             shown = participant_id if len(participant_id) <= 40 else participant_id[:40] + "…"
             raise _Refused(f"--statements: the id '{shown}' is too long for a file name")
-        # Folders that ignore case (or tell ß from ss, or é from e + ´, by neither) would
-        # hold one file for both.
+        # File systems that ignore case, or do not tell a composed letter from the same
+        # letter decomposed, would give both one file.
         other = names.setdefault(unicodedata.normalize("NFC", name).casefold(), participant_id)
         if other != participant_id:
             raise _Refused(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import functools
 from decimal import Decimal
 from fractions import Fraction
 from typing import Final
@@ -70,12 +69,6 @@ def _grouped(value: Decimal) -> str:
     return sign + f"{abs(value):,f}"
 
 
-@functools.lru_cache(maxsize=16)
-def _minimum_places(quantum: Decimal) -> int:
-    """The places of the plan's quantum (2 for 0.01): an amount shows at least these."""
-    return max(0, -int(quantum.as_tuple().exponent))
-
-
 def money(value: Exact, currency: str, quantum: Decimal) -> str:
     """An amount in the plan's currency, exact if it has few digits.
 
@@ -87,7 +80,7 @@ def money(value: Exact, currency: str, quantum: Decimal) -> str:
     >>> money(Fraction(-1, 3), "USD", Decimal("0.01"))
     '-$0.333333'
     """
-    minimum = _minimum_places(quantum)
+    minimum = max(0, -int(quantum.as_tuple().exponent))
     if isinstance(value, Decimal) and value.as_tuple().exponent == -minimum:
         shown = value  # whole minor units, the most common case of all
     elif isinstance(value, Decimal):  # the common case, without fractions
