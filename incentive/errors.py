@@ -49,6 +49,7 @@ CODES: Final[dict[str, str]] = {
     "W506": "a declared field or a measure that nothing uses",
     "W507": "a record field that hides a participant field or measure of the same name",
     "W508": "a per-sub-period measure that adds up records of the whole period",
+    "W509": "days of the plan period with no exchange rate for a currency",
     "R401": "a value does not fit its declared field",
     "R402": "a required field is missing",
     "R403": "two records share an id",

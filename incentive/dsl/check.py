@@ -563,7 +563,7 @@ def _check_conversion(decl: ast.FieldDecl, kind: ast.RecordKind, report: _Report
 
 def _check_exchange(plan: ast.Plan, report: _Report) -> None:
     """One table; known codes other than the plan's; rates above zero; for each currency,
-    rows in date order that do not overlap (days no row covers have no rate)."""
+    rows in date order that do not overlap; W509 for days of the period no row covers."""
     for extra in plan.exchange[1:]:
         _duplicate("exchange rates", extra.span, plan.exchange[0].span, report)
     if not plan.exchange:
@@ -571,6 +571,7 @@ def _check_exchange(plan: ast.Plan, report: _Report) -> None:
     table = plan.exchange[0]
     report.exchange = table
     last: dict[str, ast.RateRow] = {}
+    rows_of: dict[str, list[ast.RateRow]] = {}
     for row in table.rows:
         if row.end < row.start:
             report.error(
@@ -617,6 +618,22 @@ def _check_exchange(plan: ast.Plan, report: _Report) -> None:
                     hint="start each row after the previous one ends",
                 )
             last[code] = row
+            rows_of.setdefault(code, []).append(row)
+    # Days of the period a currency has no rate for: an amount converted on one of them
+    # is rejected (R412) when the data arrives; better said before.
+    start, end = report.period
+    for code, rows in rows_of.items():
+        for hole_start, hole_end in calendar.holes([(r.start, r.end) for r in rows], start, end):
+            after = [row for row in rows if row.end < hole_start]
+            where = max(after, key=lambda row: row.end) if after else rows[0]
+            report.warning(
+                "W509",
+                f"no {code} rate for {calendar.describe(hole_start, hole_end)}, inside the "
+                "plan period",
+                where.span,
+                hint=f"add a row for those days: an amount in {code} converted on one of "
+                "them is rejected",
+            )
 
 
 def _check_schedule(table: ast.Schedule, report: _Report) -> None:
