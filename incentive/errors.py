@@ -209,6 +209,9 @@ class RecordProblem:
     value: str | None
     reason: str
     record_id: str | None = None
+    #: a problem of the whole file (a column it lacks): no row of it can be read, so
+    #: skipping rows cannot help
+    whole_file: bool = False
 
     def render(self) -> str:
         """``file:row: field 'f': 'value' reason`` in one line."""
@@ -232,8 +235,9 @@ class RecordError(IncentiveError):
         self.problems: tuple[RecordProblem, ...] = tuple(problems)
         count = len(self.problems)
         lines = [p.render() for p in self.problems]
-        if any(p.code == "R405" for p in self.problems):
-            # An unreadable input stops the run before any row is checked: skipping cannot help.
+        if any(p.code == "R405" or p.whole_file for p in self.problems):
+            # An unreadable input, or one without a column the plan needs, stops the run:
+            # skipping rows cannot help.
             lines.append("nobody was paid (fix the input and run again)")
         else:
             lines.append(

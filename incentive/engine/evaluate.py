@@ -535,8 +535,8 @@ def evaluate_plans(
     check_plans_agree([compiled.checked for compiled, _ in runs.values()])
     # A record every plan reading its kind rejected for the same reason is one problem.
     problems = list(dict.fromkeys(p for _, inputs in runs.values() for p in inputs.problems))
-    if problems and not skip_invalid:
-        raise RecordError(problems)
+    if problems and (not skip_invalid or any(p.whole_file for p in problems)):
+        raise RecordError(problems)  # a column missing from a file is never skipped
     with paused_gc():
         directory = Directory()
         # Each participant is met twice: for their measures, then for their components.

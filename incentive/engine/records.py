@@ -566,6 +566,7 @@ def _with_columns(
                     name,
                     None,
                     f"is not a column of this file{hint}; its columns are: " + ", ".join(columns),
+                    whole_file=True,
                 )
             )
     return itertools.chain([first], rows), problems
@@ -869,7 +870,10 @@ def _load(
     rejected_people = set(rejected_people)
     model = participant_model(plan)
     rows, missing = _with_columns(iter(participant_rows), model.required(), source)
-    problems += missing
+    if missing:
+        # Without a column the plan needs nobody can be paid: say so once, not for every
+        # row and every record of theirs.
+        raise RecordError(missing)
     for number, row in rows:
         valid, found = validate_row(model, source, number, row)
         problems += found

@@ -81,6 +81,34 @@ def test_a_missing_column_is_reported() -> None:
     assert "is not a column" in info.value.problems[0].reason
 
 
+@pytest.mark.parametrize("engine", ["auto", "straightforward"])
+def test_a_column_missing_from_a_file_is_never_skipped(engine: str, tmp_path: Path) -> None:
+    # Skipping its rows would pay everyone as if they had sold nothing.
+    deals = tmp_path / "deals.csv"
+    deals.write_text(
+        "deal_id,owner,ammount,closed_on,status\n"
+        + "".join(f"D-{n},R-1,100.00,2026-08-01,won\n" for n in range(5)),
+        encoding="utf-8",
+    )
+    with pytest.raises(RecordError) as info:
+        incentive.evaluate(_plan(), PEOPLE, {"deal": deals}, skip_invalid=True, engine=engine)  # type: ignore[arg-type]
+    [problem] = info.value.problems
+    assert (problem.code, problem.field, problem.whole_file) == ("R402", "amount", True)
+    assert "did you mean 'ammount'?" in problem.reason
+    assert str(info.value).endswith("nobody was paid (fix the input and run again)")
+
+
+def test_a_column_missing_from_the_participants_file_is_one_problem(tmp_path: Path) -> None:
+    people = tmp_path / "people.csv"
+    people.write_text(
+        "id,qouta,csat,share\nR-1,1000.00,90,50%\nR-2,2000.00,70,10%\n", encoding="utf-8"
+    )
+    deals = [_deal(1), _deal(2, owner="R-2")]
+    with pytest.raises(RecordError) as info:
+        incentive.evaluate(_plan(), people, {"deal": deals}, skip_invalid=True)
+    assert [(p.code, p.field) for p in info.value.problems] == [("R402", "quota")]
+
+
 def test_duplicate_record_ids_and_participants() -> None:
     people = [*PEOPLE, dict(PEOPLE[0])]
     with pytest.raises(RecordError) as info:
