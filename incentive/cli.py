@@ -471,7 +471,9 @@ def _statements_folder(folder: Path) -> None:
     try:
         if folder.exists() and not folder.is_dir():
             raise _UsageError(f"--statements {folder}: is a file, not a folder")
-        if folder.is_dir() and any(folder.iterdir()):
+        # Files a desktop leaves (.DS_Store) are no statements: statement files never
+        # start with a dot.
+        if folder.is_dir() and any(not p.name.startswith(".") for p in folder.iterdir()):
             raise _UsageError(
                 f"--statements {folder}: the folder is not empty; choose a new folder or "
                 "empty this one (statements of an earlier run must not pass for this run's)"
@@ -495,13 +497,15 @@ def _file_name(participant_id: str) -> str:
 
     >>> _file_name("R-104"), _file_name("王芳"), _file_name("a/b c"), _file_name("con")
     ('R-104.txt', '王芳.txt', 'a%2Fb%20c.txt', '%63on.txt')
+    >>> _file_name("..")
+    '%2E..txt'
     """
     kept = "".join(
         ch if ch.isalnum() or ch in "-_." else "".join(f"%{b:02X}" for b in ch.encode())
         for ch in participant_id
     )
-    if kept.partition(".")[0].upper() in _DEVICES:
-        kept = f"%{ord(kept[0]):02X}" + kept[1:]
+    if kept.partition(".")[0].upper() in _DEVICES or kept.startswith("."):
+        kept = f"%{ord(kept[0]):02X}" + kept[1:]  # no device, and no hidden file
     return kept + ".txt"
 
 
@@ -521,9 +525,13 @@ def _statement_files(args: argparse.Namespace, result: RunResult | PopulationRes
         # letter decomposed, would give both one file.
         other = names.setdefault(unicodedata.normalize("NFC", name).casefold(), participant_id)
         if other != participant_id:
+            forms = unicodedata.normalize("NFC", other) == unicodedata.normalize(
+                "NFC", participant_id
+            )
             raise _Refused(
                 f"--statements: participants '{other}' and '{participant_id}' would share a "
                 "file on systems whose file names ignore case or Unicode forms"
+                + (" (they are the same letters, encoded in two Unicode forms)" if forms else "")
             )
     return len(names)
 

@@ -143,6 +143,8 @@ def _expected(names: set[str]) -> str:
     if not words:
         return "something else"
     if len(words) > 8:
+        if {"MONEY", "TEXT", "ID"} <= names:
+            return "a kind of field (money, number, percent, count, date, text …)"
         return "a statement or an expression" if "COMPONENT" in names else "an expression"
     return ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1]
 
@@ -185,6 +187,13 @@ def _line_span(filename: str, line: int, column: int, length: int = 1) -> Span:
     return Span(filename, line, column, line, column + max(1, length))
 
 
+#: Full-width punctuation a Chinese input method types, and the plan language's own.
+_FULL_WIDTH: Final = {
+    "，": ",", "：": ":", "（": "(", "）": ")", "；": ";", "“": '"', "”": '"', "％": "%",
+    "＝": "=", "＋": "+", "－": "-", "＊": "*", "／": "/", "＞": ">", "＜": "<", "。": ".",
+}  # fmt: skip
+
+
 def _unfinished(source: str, filename: str, expected: set[str]) -> Diagnostic:
     """The plan ends in the middle of its last statement."""
     span = _end_span(source, filename)
@@ -211,6 +220,11 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, filename: str) -> Di
             hint = "write amounts as plain numbers (10000); the plan's currency applies"
         elif char == ",":
             hint = "write numbers without thousands separators (10000 or 10_000)"
+        elif char in _FULL_WIDTH:
+            hint = (
+                f"write '{_FULL_WIDTH[char]}' instead: '{char}' is its full-width form, as a "
+                "Chinese input method types it"
+            )
         if char == "'":
             shown = '"\'"'  # ''' would not read as a quoted quote
         elif char.isprintable():
@@ -295,14 +309,23 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, filename: str) -> Di
             hint=hint,
         )
     hint = None
-    if column == 1 and _text_before(source, line, column).rstrip().endswith(","):
+    before = _text_before(source, line, column)
+    keywords = {_word(n).strip("'") for n in expected if _word(n).startswith("'")}
+    if column == 1 and before.rstrip().endswith(","):
         hint = "the statement before ends with a comma: remove it, or finish the list"
+    elif token.type == "NAME" and (close := suggest(str(token), keywords)) is not None:
+        hint = f"did you mean '{close}'?"
     elif str(token) in _MODIFIERS:
         hint = f"put a comma before '{_MODIFIERS[str(token)]}': each modifier follows a comma"
-    elif str(token) == "=" and _text_before(source, line, column).endswith("="):
+    elif str(token) == "=" and before.endswith("="):
         hint = "compare with a single '='"
-    elif token.type == "NUMBER" and re.search(r"\d,$", _text_before(source, line, column)):
+    elif token.type == "NUMBER" and re.search(r"\d,$", before):
         hint = "write numbers without thousands separators (10000 or 10_000)"
+    elif before.endswith(",") and keywords >= {"capped", "only"}:
+        hint = (
+            "after a comma comes a modifier (capped at, floored at, multiplied by, only "
+            "when): if none is meant, remove the comma"
+        )
     elif token.type == "NUMBER" and "PERCENT" in expected and "NUMBER" not in expected:
         before = _text_before(source, line, column).rstrip()
         what = "an override's rates" if before.endswith("pays") else "scorecard weights"

@@ -274,10 +274,10 @@ def test_statement_files_are_named_by_id_and_never_leave_the_folder(
     assert main(["run", str(plan), "--statements", str(folder)]) == 0
     capsys.readouterr()
     assert sorted(p.name for p in folder.iterdir()) == sorted(
-        ["王芳.txt", "..%2Fup.txt", "a%20b.txt", "50%25.txt"]
+        ["王芳.txt", "%2E.%2Fup.txt", "a%20b.txt", "50%25.txt"]
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan", "statements"]
-    assert "../up (../up)" in (folder / "..%2Fup.txt").read_text(encoding="utf-8")
+    assert "../up (../up)" in (folder / "%2E.%2Fup.txt").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(
@@ -292,8 +292,21 @@ def test_ids_some_file_systems_would_give_one_file_are_refused_before_the_payout
     assert main(["run", str(plan), "--statements", str(tmp_path / "s")]) == 1
     captured = capsys.readouterr()
     assert f"'{ids[0]}' and '{ids[1]}' would share a file" in captured.err
+    forms = "(they are the same letters, encoded in two Unicode forms)" in captured.err
+    assert forms == (ids[0].lower() != ids[1].lower())
     assert captured.out == ""
     assert list((tmp_path / "s").iterdir()) == []
+
+
+def test_a_folder_holding_only_what_a_desktop_leaves_there_is_empty(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "statements"
+    folder.mkdir()
+    (folder / ".DS_Store").write_bytes(b"\0")
+    assert main(["run", str(AE), "--statements", str(folder), "--quiet"]) == 0
+    assert len(list(folder.glob("*.txt"))) == 4
+    capsys.readouterr()
 
 
 def test_a_statements_folder_that_cannot_be_made_is_a_usage_error(

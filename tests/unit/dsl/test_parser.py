@@ -124,6 +124,39 @@ def test_a_plan_ending_with_a_comma_says_so() -> None:
     assert diagnostic.hint == "the last statement ends with a comma: remove it, or finish the list"
 
 
+@pytest.mark.parametrize(
+    ("text", "message", "hint"),
+    [
+        pytest.param(
+            "participant fields: quota mony\ncomponent c = 1\n",
+            "unexpected 'mony'; expected a kind of field (money, number, percent, count, date",
+            "did you mean 'money'?",
+            id="a misspelt kind of field",
+        ),
+        pytest.param(
+            "participant fields: quota money\ncomponent c = marginal tiers of quota:\n"
+            "    0% up to 50% pays 2%,\n    50% and above pays 5%\n",
+            "unexpected '50%'",
+            "after a comma comes a modifier (capped at, floored at, multiplied by, only when): "
+            "if none is meant, remove the comma",
+            id="a comma after a tier row",
+        ),
+        pytest.param(
+            "participant fields: quota money， base money\ncomponent c = 1\n",
+            "unexpected character '，'",
+            "write ',' instead: '，' is its full-width form, as a Chinese input method types it",
+            id="a full-width comma",
+        ),
+    ],
+)
+def test_a_slip_gets_a_hint_that_names_the_fix(text: str, message: str, hint: str) -> None:
+    with pytest.raises(PlanSyntaxError) as info:
+        parse_plan(HEADER + text, filename="t.rules")
+    [diagnostic] = info.value.diagnostics
+    assert diagnostic.message.startswith(message)
+    assert diagnostic.hint == hint
+
+
 def test_load_plan_accepts_text_and_caches_it() -> None:
     text = (EXAMPLES / "account_executive" / "plan.rules").read_text(encoding="utf-8")
     first = incentive.load_plan(text, filename="ae.rules")
