@@ -11,6 +11,7 @@ import contextlib
 import csv
 import io
 import json
+import re
 import sys
 import time
 import traceback
@@ -637,6 +638,8 @@ def _records_lines(summary: RecordSummary, lang: Lang) -> str:
     words = _TABLE_WORDS[lang]
     lines = [words["records"].format(**summary.model_dump())]
     for rule, count in summary.excluded_by_rule.items():
+        if lang == "zh":  # "line 22: status = "won"" names the plan line in Chinese too
+            rule = re.sub(r"^line (\d+): ", r"第\1行：", rule)
         lines.append(words["rule"].format(rule=rule, count=count))
     return "\n".join(lines)
 

@@ -161,6 +161,11 @@ class _Writer:
         """A step written as a formula with its numbers, e.g. 'Quota ¥300,000.00 × 3'."""
         if isinstance(step, tr.LiteralStep):
             return self.step_value(step)
+        if isinstance(step, tr.MeasureStep) and isinstance(
+            literal := self.measure_step(step.name), tr.LiteralStep
+        ):
+            # A measure that is a value as written (8%) is shown as written, as on its line.
+            return f"{self.label(step.name)} {literal.text}"
         if isinstance(step, tr.FieldStep | tr.MeasureStep):
             return f"{self.label(step.name)} {self.step_value(step)}"
         if isinstance(step, tr.ScheduleStep):
@@ -484,6 +489,14 @@ class _Writer:
             )
         return self.t.text("year_name").format(year=year)
 
+    def measure_step(self, name: str) -> tr.Step | None:
+        """How the measure ``name`` was worked out, in the sub-period being explained."""
+        part = self.part
+        if part is not None and name in part.measures:
+            return part.measures[name].step
+        found = self.result.trace.measures.get(name)
+        return None if found is None else found.step
+
     def measure(self, name: str, indent: int) -> None:
         part = self.part
         if part is not None and name in part.measures:
@@ -501,9 +514,15 @@ class _Writer:
             self.aggregate(step, indent, name)
             return
         self.blocks(step, indent, name)
-        if isinstance(step, tr.LiteralStep | tr.ScheduleStep | tr.DayWeightedStep):
-            # A value as written, or one whose days were just listed: nothing to work out.
-            shown = self.table_value(step) if not isinstance(step, tr.LiteralStep) else step.text
+        if isinstance(step, tr.LiteralStep | tr.ScheduleStep | tr.DayWeightedStep | tr.IfStep):
+            # A value as written, one whose days were just listed, or the branch an `if`
+            # just showed: nothing more to work out.
+            if isinstance(step, tr.LiteralStep):
+                shown = step.text
+            elif isinstance(step, tr.IfStep):
+                shown = self.step_value(step)
+            else:
+                shown = self.table_value(step)
             self.say(indent, "constant", line=measure.line, label=self.label(name), value=shown)
             return
         if isinstance(step, tr.WeightStep):

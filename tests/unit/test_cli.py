@@ -324,3 +324,12 @@ def test_an_id_too_long_for_a_file_name_is_refused_before_any_is_written(
     assert main(["run", str(plan), "--statements", str(tmp_path / "s")]) == 1
     assert "is too long for a file name" in capsys.readouterr().err
     assert list((tmp_path / "s").iterdir()) == []
+
+
+def test_the_chinese_payout_table_names_plan_lines_in_chinese(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["run", str(AE), "--lang", "zh"]) == 0
+    out = capsys.readouterr().out
+    assert '  按规则排除（第22行：status = "won"）：3' in out.splitlines()
+    assert "line 22" not in out
