@@ -36,7 +36,7 @@ def _incentive_once(
     dump: Path | None,
     in_memory: bool = False,
     engine: str = "columnar",
-    explain: bool = False,
+    explain: str | None = None,
 ) -> dict[str, object]:
     """Run inside a child process: time incentive from CSV files (or, with ``in_memory``,
     from rows already in memory, as an HR system would pass them) to results; then time
@@ -84,7 +84,8 @@ def _incentive_once(
     statements: dict[str, float] = {}
     if explain:
         # What a payroll run that sends every rep their statement does.
-        texts = [text for _, text in incentive.explain_all(result, in_order=False)]
+        lang = "zh" if explain == "zh" else "en"
+        texts = [text for _, text in incentive.explain_all(result, lang=lang, in_order=False)]
         statements = {
             "statements_s": time.perf_counter() - t4,
             "statements_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -233,8 +234,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--statements",
-        action="store_true",
-        help="also time every participant's statement (English, explain_all), once",
+        choices=("en", "zh"),
+        nargs="?",
+        const="en",
+        help="also time every participant's statement (explain_all) in this language "
+        "(English when not said), once",
     )
     args = parser.parse_args(argv)
     if args.child is not None:
@@ -266,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         child = [str(Path(__file__)), "--child", str(data)]
         child += ["--in-memory"] if args.in_memory else []
         child += ["--engine", args.engine]
-        child += ["--statements"] if args.statements and dump else []
+        child += ["--statements", args.statements] if args.statements and dump else []
         runs["incentive"].append(_child(child + (["--dump", str(ours_dump)] if dump else [])))
 
     def median(impl: str, key: str) -> float:
@@ -308,7 +312,8 @@ def main(argv: list[str] | None = None) -> int:
         took, run_s = cast(float, first["statements_s"]), cast(float, first["total_s"])
         floor = cast(float, first["floor_s"])
         print(
-            f"    then every statement in English (first round, explain_all): {took:.2f} s, "
+            f"    then every statement ({args.statements}, first round, explain_all): "
+            f"{took:.2f} s, "
             f"{took / participants * 1e3:.2f} ms each, "
             f"{first['statements_mchars']:.1f} million characters in "
             f"{first['statement_lines']:,} lines; {took / run_s:.1f} times that round's run; "
