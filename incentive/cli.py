@@ -640,9 +640,18 @@ def _records_lines(summary: RecordSummary, lang: Lang) -> str:
     for rule, count in summary.excluded_by_rule.items():
         if lang == "zh":  # "line 22: status = "won"" names the plan line in Chinese too
             rule = re.sub(r"^line (\d+): ", r"第\1行：", rule)
+            for english, chinese in _RULE_WORDS_ZH:
+                rule = rule.replace(english, chinese)
         lines.append(words["rule"].format(rule=rule, count=count))
     return "\n".join(lines)
 
+
+#: The engine's words in the reasons records are left out, as the Chinese table says them.
+_RULE_WORDS_ZH: Final = (
+    (" (not employed on that day)", "（当日不在职）"),
+    ("its days lie outside the days employed", "其日期不在在职期间内"),
+    ("its days lie outside the period", "其日期不在本期内"),
+)
 
 #: The payout table's own words; component labels come from the plan.
 _TABLE_WORDS: Final[dict[str, dict[str, str]]] = {

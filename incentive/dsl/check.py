@@ -140,6 +140,8 @@ class _Report:
     name: str = ""
     currency: str = "CNY"
     period: tuple[dt.date, dt.date] = (dt.date(2000, 1, 1), dt.date(2000, 1, 1))
+    #: the plan states a period that holds (else `period` is a stand-in)
+    period_given: bool = False
     rounding_mode: RoundingMode = "half_up"
     quantum: Decimal | None = None
     participant_fields: dict[str, ast.FieldDecl] = field(default_factory=dict)
@@ -233,6 +235,8 @@ def _check_header_value(header: ast.Header, report: _Report) -> None:
                 header.span,
                 hint="check the year",
             )
+        else:
+            report.period_given = True
         report.period = (start, end)
     else:
         mode, quantum_text, *scope = header.values
@@ -621,11 +625,22 @@ def _check_exchange(plan: ast.Plan, report: _Report) -> None:
             rows_of.setdefault(code, []).append(row)
     # Days of the period a currency has no rate for: an amount converted on one of them
     # is rejected (R412) when the data arrives; better said before.
+    converts = any(d.conversion is not None for kind in plan.record_kinds for d in kind.fields)
+    table_errors = any(
+        d.severity == "error" and table.span.line <= d.span.line <= table.span.end_line
+        for d in report.diagnostics
+    )
+    if not converts or not report.period_given or table_errors:
+        return  # nothing converted, no period to cover, or rows to mend first
     start, end = report.period
     for code, rows in rows_of.items():
         for hole_start, hole_end in calendar.holes([(r.start, r.end) for r in rows], start, end):
             after = [row for row in rows if row.end < hole_start]
-            where = max(after, key=lambda row: row.end) if after else rows[0]
+            where = (
+                max(after, key=lambda row: row.end)
+                if after
+                else min(rows, key=lambda row: row.start)
+            )
             report.warning(
                 "W509",
                 f"no {code} rate for {calendar.describe(hole_start, hole_end)}, inside the "

@@ -189,9 +189,12 @@ def _line_span(filename: str, line: int, column: int, length: int = 1) -> Span:
 
 #: Full-width punctuation a Chinese input method types, and the plan language's own.
 _FULL_WIDTH: Final = {
-    "，": ",", "：": ":", "（": "(", "）": ")", "；": ";", "“": '"', "”": '"', "％": "%",
-    "＝": "=", "＋": "+", "－": "-", "＊": "*", "／": "/", "＞": ">", "＜": "<", "。": ".",
+    "，": ",", "：": ":", "（": "(", "）": ")", "；": ";", "％": "%",
+    "＝": "=", "＋": "+", "－": "-", "＊": "*", "／": "/", "＞": ">", "＜": "<",
 }  # fmt: skip
+
+
+_TRAILING_COMMA: Final = "this statement ends with a comma, so the next one was read as part of it"
 
 
 def _unfinished(source: str, filename: str, expected: set[str]) -> Diagnostic:
@@ -220,6 +223,8 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, filename: str) -> Di
             hint = "write amounts as plain numbers (10000); the plan's currency applies"
         elif char == ",":
             hint = "write numbers without thousands separators (10000 or 10_000)"
+        elif char in "“”":
+            hint = f"""write '"' instead: '{char}' is a typographic quote"""
         elif char in _FULL_WIDTH:
             hint = (
                 f"write '{_FULL_WIDTH[char]}' instead: '{char}' is its full-width form, as a "
@@ -248,9 +253,9 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, filename: str) -> Di
         return Diagnostic(
             "P101",
             "error",
-            "this list ends with a comma, so the next statement was read as part of it",
+            _TRAILING_COMMA,
             comma,
-            hint="remove the comma after the last item, or finish the list",
+            hint="remove the comma, or write what should follow it",
         )
     missing_comma = _missing_comma(source, filename, line, column, expected)
     if missing_comma is not None:
@@ -350,7 +355,8 @@ def _trailing_comma(source: str, filename: str, line: int) -> Span | None:
     """Where the statement before line ``line`` ends with a comma, when that line begins
     a statement (so a list swallowed its first word); None otherwise."""
     lines = source.split("\n")
-    if not 1 < line <= len(lines) or not _starts(lines)(lines[line - 1]):
+    starts = _starts(lines)
+    if not 1 < line <= len(lines) or not starts(lines[line - 1]):
         return None
     number = line - 1
     while number > 0 and not _code(lines[number - 1]).strip():
@@ -360,6 +366,19 @@ def _trailing_comma(source: str, filename: str, line: int) -> Span | None:
     code = _code(lines[number - 1]).rstrip()
     if not code.endswith(","):
         return None
+    # Blame the comma only if, without it, the statement of line ``line`` reads through:
+    # a field named `currency` in a list may look like a statement and not be one.
+    mended = [*lines[: number - 1], code[:-1] + " " + lines[number - 1][len(code) :]]
+    mended += lines[number:]
+    following = next((n for n in range(line + 1, len(lines) + 1) if starts(lines[n - 1])), None)
+    try:
+        _parser().parse("\n".join(mended))
+    except UnexpectedInput as exc:
+        token = getattr(exc, "token", None)
+        at_end = isinstance(exc, UnexpectedEOF) or (token is not None and token.type == "$END")
+        where = len(lines) + 1 if at_end else (exc.line or 0)
+        if following is None or where < following:
+            return None  # the statement still does not read: the comma is not the fault
     return _line_span(filename, number, len(code))
 
 
@@ -580,6 +599,13 @@ def _parse_all(text: str, filename: str) -> Tree[Token]:
             diagnostics.append(diagnostic)
             line = diagnostic.span.line
             lines = current.split("\n")
+            if diagnostic.message == _TRAILING_COMMA and len(diagnostics) < MAX_SYNTAX_ERRORS:
+                # Read on as if the comma were not there: both statements keep their checks.
+                text_line = lines[line - 1]
+                column = diagnostic.span.column
+                lines[line - 1] = text_line[: column - 1] + " " + text_line[column:]
+                current = "\n".join(lines)
+                continue
             if line > 1 and diagnostic.span.column == 1 and _starts(lines)(lines[line - 1]):
                 line -= 1  # a statement met where one was unfinished: set that one aside
             blanked = _blank_statement(current, line)
@@ -605,13 +631,26 @@ def _blank_statement(text: str, line: int) -> str | None:
     """``text`` with the statement holding ``line`` replaced by empty lines (so every
     position after it stays where it was), or None when there is nothing left to skip."""
     lines = text.split("\n")
-    starts = _starts(lines)
+    looks = _starts(lines)
+    # After a comma a list goes on, whatever its next line looks like (a field may be
+    # named `currency`): a statement never begins there.
+    codes = [_code(line).rstrip() for line in lines]
+    after_comma = [False] * len(lines)
+    last = ""
+    for number, code in enumerate(codes):
+        after_comma[number] = last.endswith(",")
+        if code.strip():
+            last = code
+
+    def starts(number: int) -> bool:
+        return looks(lines[number]) and not after_comma[number]
+
     index = min(max(line - 1, 0), len(lines) - 1)
     start = index
-    while start > 0 and not starts(lines[start]):
+    while start > 0 and not starts(start):
         start -= 1
     end = index + 1
-    while end < len(lines) and not starts(lines[end]):
+    while end < len(lines) and not starts(end):
         end += 1
     if not any(lines[start:end]):
         return None

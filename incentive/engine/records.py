@@ -545,10 +545,22 @@ def _show(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _has_header(source: RowSource) -> bool:
+    """Whether the rows come from a CSV file, whose header gives every row's columns (a
+    JSON object or a row in memory has its own keys)."""
+    return isinstance(source, str | Path) and Path(source).suffix.lower() != ".json"
+
+
 def _with_columns(
-    rows: Iterator[tuple[int, Mapping[str, Any]]], required: Sequence[str], source: str
+    rows: Iterator[tuple[int, Mapping[str, Any]]],
+    required: Sequence[str],
+    source: str,
+    header: bool,
 ) -> tuple[Iterator[tuple[int, Mapping[str, Any]]], list[RecordProblem]]:
-    """Check the first row's columns once: a missing column is one problem, not one per row."""
+    """Check a CSV file's columns once: a missing column is one problem of the whole file,
+    not one per row.  Rows without a header are checked one by one."""
+    if not header:
+        return rows, []
     first = next(rows, None)
     if first is None:
         return iter(()), []
@@ -591,8 +603,9 @@ def load_inputs(
         The valid rows and every problem; nothing is dropped without a problem listed.
 
     Raises:
-        RecordError: only when a file cannot be read at all, or a record kind is unknown
-            or not given.
+        RecordError: only when a file cannot be read at all, the participants file lacks a
+            column the plan needs, or a record kind is unknown or not given.  A records
+            file lacking a column is one problem, of the whole file (``whole_file``).
     """
     return load_population({"": plan}, participants, records, progress=progress)[""]
 
@@ -770,7 +783,17 @@ def _load_population(
     out = {}
     for name, plan in plans.items():
         given = {kind: records[kind] for kind in plan.record_kinds}
-        out[name] = _load(plan, source, assigned[name], given, known, rejected_ids, links, progress)
+        out[name] = _load(
+            plan,
+            source,
+            _has_header(participants),
+            assigned[name],
+            given,
+            known,
+            rejected_ids,
+            links,
+            progress,
+        )
     # A record one plan rejected is rejected for all: no plan pays on what another refused.
     refused = {
         (kind, label): (owner, reason)
@@ -857,6 +880,7 @@ def _cycles(
 def _load(
     plan: CheckedPlan,
     source: str,
+    header: bool,
     participant_rows: Sequence[tuple[int, Mapping[str, Any]]],
     records: Mapping[str, RowSource],
     known: set[str],
@@ -869,7 +893,7 @@ def _load(
     people: dict[str, Participant] = {}
     rejected_people = set(rejected_people)
     model = participant_model(plan)
-    rows, missing = _with_columns(iter(participant_rows), model.required(), source)
+    rows, missing = _with_columns(iter(participant_rows), model.required(), source, header)
     if missing:
         # Without a column the plan needs nobody can be paid: say so once, not for every
         # row and every record of theirs.
@@ -928,7 +952,9 @@ def _load(
         model = record_model(kind)
         source_name, rows = _read_rows(records[kind_name], f"{kind_name} records")
         sources[kind_name] = source_name
-        rows, missing = _with_columns(rows, model.required(), source_name)
+        rows, missing = _with_columns(
+            rows, model.required(), source_name, _has_header(records[kind_name])
+        )
         problems += missing
         for number, row in rows:
             if progress is not None and number % ROWS_PER_REPORT == 0:

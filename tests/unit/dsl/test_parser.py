@@ -113,7 +113,43 @@ def test_a_list_ending_with_a_comma_is_one_error_at_the_comma(after: str) -> Non
     [diagnostic] = info.value.diagnostics
     assert diagnostic.code == "P101"
     assert (diagnostic.span.line, diagnostic.span.column) == (4, 32)
-    assert diagnostic.hint == "remove the comma after the last item, or finish the list"
+    assert diagnostic.hint == "remove the comma, or write what should follow it"
+
+
+def test_each_statement_ending_with_a_comma_is_named_and_the_rest_still_read() -> None:
+    text = HEADER + (
+        "participant fields: quota money,\n"
+        "deal fields: deal_id id, owner participant, amount money,\n"
+        "measure r = sum of deal.amount\n"
+        "component c = r +\n"
+    )
+    with pytest.raises(PlanSyntaxError) as info:
+        parse_plan(text, filename="t.rules")
+    found = [(d.code, d.span.line, d.span.column) for d in info.value.diagnostics]
+    assert found == [("P101", 4, 32), ("P101", 5, 57), ("P102", 7, 18)]
+
+
+@pytest.mark.parametrize("indent", ["", "    "], ids=["at the margin", "indented"])
+def test_a_field_named_like_a_statement_after_a_comma_is_part_of_the_list(indent: str) -> None:
+    # `currency` begins a statement, and names a field here: the list's comma before it
+    # is right, and the one error is the misspelt kind after it.
+    lines = [
+        'plan "t"',
+        "currency CNY",
+        "period 2026-07-01 to 2026-09-30",
+        "deal fields:",
+        "owner participant,",
+        "amount money converted from currency on closed_on,",
+        "currency txt,",
+        "closed_on date",
+        "measure revenue = sum of deal.amount",
+        "component c = revenue * 3%",
+    ]
+    text = "\n".join(indent + line for line in lines) + "\n"
+    with pytest.raises(PlanSyntaxError) as info:
+        parse_plan(text, filename="t.rules")
+    [diagnostic] = info.value.diagnostics
+    assert (diagnostic.span.line, diagnostic.hint) == (7, "did you mean 'text'?")
 
 
 def test_a_plan_ending_with_a_comma_says_so() -> None:
@@ -146,6 +182,12 @@ def test_a_plan_ending_with_a_comma_says_so() -> None:
             "unexpected character '，'",
             "write ',' instead: '，' is its full-width form, as a Chinese input method types it",
             id="a full-width comma",
+        ),
+        pytest.param(
+            "participant fields: quota money “Quota”\ncomponent c = 1\n",
+            "unexpected character '“'",
+            """write '"' instead: '“' is a typographic quote""",
+            id="a typographic quote",
         ),
     ],
 )

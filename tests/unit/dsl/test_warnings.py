@@ -109,3 +109,70 @@ def test_count_distinct_may_say_of() -> None:
         HEADER + "component c = (count distinct of survey.rating) * 10", filename="t.rules"
     )
     assert plan.checked.components
+
+
+RATES = """plan "t"
+currency CNY
+period 2026-07-01 to 2026-09-30
+participant fields: quota money
+deal fields: deal_id id, owner participant, amount money{converted}, currency text, day date
+exchange rates:
+{rows}
+measure revenue = sum of deal.amount
+component pay = revenue * 1%
+"""
+FULL = "    from 2026-07-01 to 2026-09-30: USD 7.1\n"
+
+
+def _rate_messages(rows: str, *, converted: bool = True) -> list[str]:
+    text = RATES.format(
+        rows=rows.rstrip("\n"),
+        converted=" converted from currency on day" if converted else "",
+    )
+    plan = incentive.load_plan(text, filename="t.rules")
+    return [d.message for d in plan.checked.warnings if d.code == "W509"]
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        pytest.param(FULL, [], id="covered"),
+        pytest.param("    from 2026-01-01 to 2026-12-31: USD 7.1\n", [], id="beyond the period"),
+        pytest.param(
+            "    from 2026-06-01 to 2026-07-31: USD 7.0\n"
+            "    from 2026-08-01 to 2026-10-31: USD 7.1\n",
+            [],
+            id="rows back to back",
+        ),
+        pytest.param(
+            "    from 2026-07-01 to 2026-07-31: USD 7.1\n"
+            "    from 2026-09-01 to 2026-09-30: USD 7.1\n",
+            ["no USD rate for 2026-08-01 to 2026-08-31 (31 days), inside the plan period"],
+            id="a month without",
+        ),
+        pytest.param(
+            "    from 2026-07-01 to 2026-09-30: USD 7.1\n"
+            "    from 2026-09-01 to 2026-09-30: EUR 7.8\n",
+            ["no EUR rate for 2026-07-01 to 2026-08-31 (62 days), inside the plan period"],
+            id="a currency in some rows only",
+        ),
+    ],
+)
+def test_days_of_the_period_without_a_rate_are_warned_of(rows: str, expected: list[str]) -> None:
+    assert _rate_messages(rows) == expected
+
+
+def test_no_rate_warning_when_nothing_is_converted_or_the_rows_have_errors() -> None:
+    gap = "    from 2026-07-01 to 2026-07-31: USD 7.1\n"
+    assert _rate_messages(gap, converted=False) == []
+    with pytest.raises(PlanCheckError) as info:
+        _rate_messages(gap + "    from 2026-09-30 to 2026-09-01: USD 7.2\n")
+    assert "W509" not in {d.code for d in info.value.diagnostics}
+    with pytest.raises(PlanCheckError) as info:
+        incentive.load_plan(
+            RATES.replace("period 2026-07-01 to 2026-09-30\n", "").format(
+                rows=gap, converted=" converted from currency on day"
+            ),
+            filename="t.rules",
+        )
+    assert "W509" not in {d.code for d in info.value.diagnostics}

@@ -72,13 +72,19 @@ def test_a_bad_value_is_reported_with_row_field_and_value(
     assert "nobody was paid" in str(info.value)
 
 
-def test_a_missing_column_is_reported() -> None:
+def test_a_row_in_memory_without_a_field_is_one_bad_row_whatever_its_place() -> None:
+    # Rows in memory (and JSON objects) have their own keys, not a header: a row without
+    # `amount` is that row's problem, skipped like any bad row, wherever it comes.
     row = _deal(1)
     del row["amount"]
-    with pytest.raises(RecordError) as info:
-        incentive.evaluate(_plan(), PEOPLE, {"deal": [row]})
-    assert [(p.code, p.field) for p in info.value.problems] == [("R402", "amount")]
-    assert "is not a column" in info.value.problems[0].reason
+    for deals in ([row, _deal(2)], [_deal(2), row]):
+        with pytest.raises(RecordError) as info:
+            incentive.evaluate(_plan(), PEOPLE, {"deal": deals})
+        [problem] = info.value.problems
+        assert (problem.code, problem.field, problem.reason) == ("R402", "amount", "is missing")
+        assert not problem.whole_file
+        result = incentive.evaluate(_plan(), PEOPLE, {"deal": deals}, skip_invalid=True)
+        assert result.participant("R-1").total == Decimal("10.00")
 
 
 @pytest.mark.parametrize("engine", ["auto", "straightforward"])

@@ -390,7 +390,7 @@ def test_a_trailing_comma_after_a_ranking_is_one_error_with_a_hint() -> None:
     lines = text.split("\n")
     number = next(n for n, line in enumerate(lines, 1) if line.endswith("then id,"))
     assert (error.span.line, error.span.column) == (number, len(lines[number - 1]))  # the comma
-    assert error.hint == "remove the comma after the last item, or finish the list"
+    assert error.hint == "remove the comma, or write what should follow it"
 
 
 # ---- found in the second review -----------------------------------------------------------
