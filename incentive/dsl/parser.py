@@ -202,7 +202,7 @@ def _unfinished(source: str, filename: str, expected: set[str]) -> Diagnostic:
     span = _end_span(source, filename)
     end = _code(source.split("\n")[span.line - 1]).rstrip()
     hint = (
-        "the last statement ends with a comma: remove it, or finish the list"
+        "the last statement ends with a comma: remove it, or write what should follow it"
         if end.endswith(",")
         else f"finish the statement; expected {_expected(expected)}"
     )
@@ -317,7 +317,7 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, filename: str) -> Di
     before = _text_before(source, line, column)
     keywords = {_word(n).strip("'") for n in expected if _word(n).startswith("'")}
     if column == 1 and before.rstrip().endswith(","):
-        hint = "the statement before ends with a comma: remove it, or finish the list"
+        hint = "the statement before ends with a comma: remove it, or write what should follow it"
     elif token.type == "NAME" and (close := suggest(str(token), keywords)) is not None:
         hint = f"did you mean '{close}'?"
     elif str(token) in _MODIFIERS:

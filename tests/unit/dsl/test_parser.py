@@ -157,7 +157,9 @@ def test_a_plan_ending_with_a_comma_says_so() -> None:
         parse_plan(HEADER + "participant fields: quota money,\n\n", filename="t.rules")
     [diagnostic] = info.value.diagnostics
     assert (diagnostic.code, diagnostic.span.line, diagnostic.span.column) == ("P102", 4, 33)
-    assert diagnostic.hint == "the last statement ends with a comma: remove it, or finish the list"
+    assert diagnostic.hint == (
+        "the last statement ends with a comma: remove it, or write what should follow it"
+    )
 
 
 @pytest.mark.parametrize(
