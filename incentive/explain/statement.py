@@ -740,7 +740,7 @@ class _Writer:
         amount_width = max((display_width(a) for a in amount_texts.values()), default=0)
         for index, (s, span) in enumerate(rows):
             padded = span + " " * (width - display_width(span))
-            rate = s.rate_text
+            rate = self.tier_rate(step, s)
             if step.mode == "marginal":
                 if not s.reached:
                     self.say(indent + 1, "tier_not_reached", range=padded)
@@ -779,9 +779,16 @@ class _Writer:
                 "tier_next",
                 gap=self.value(step.to_next, unit),
                 measure=measure_label,
-                rate=following.rate_text,
+                rate=self.tier_rate(step, following),
                 bound=self._bound_text(step, following),
             )
+
+    def tier_rate(self, step: tr.TierStep, tier: tr.TierSlice) -> str:
+        """A tier's rate as written (8%, 1.2), or, when the tiers pay an amount per unit
+        (`pays 250` on a count of meetings), as that amount (¥250.00)."""
+        if step.unit != "money" or tier.rate_text.endswith("%"):
+            return tier.rate_text
+        return self.money(tier.rate)
 
     def _bound_text(self, step: tr.TierStep, tier: tr.TierSlice) -> str:
         """Where a tier starts: '150% of Quota' against a target, else the amount."""
