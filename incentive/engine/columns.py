@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import threading
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,8 +36,9 @@ import pyarrow.csv as pa_csv  # type: ignore[import-untyped]
 from incentive.dsl import ast
 from incentive.dsl.check import CheckedPlan, RecordKindInfo
 from incentive.engine.rational import Array
-from incentive.engine.records import MAX_TEXT
+from incentive.engine.records import MAX_TEXT, well_shaped_csv_rows
 from incentive.engine.runtime import Progress
+from incentive.errors import RecordError
 
 #: Bytes pyarrow reads at a time: memory stays bounded whatever the file's size.  One
 #: thread parses (`_ahead`) while the previous block is checked: on the 2-core machine
@@ -190,12 +192,77 @@ def _columns(
     converted at once and their text let go, so a run holds the compact columns and
     one block of text, not the whole file's."""
     names = list(fields)
-    if isinstance(source, str | Path):
-        if Path(source).suffix.lower() == ".json":
-            raise UnreadableError("a JSON file")
-        batches, name = _read_csv(Path(source), names, optional), str(source)
-    else:
-        batches, name = iter(_from_rows(source, names, optional).to_batches()), f"<{what}>"
+    if not isinstance(source, str | Path):
+        batches = iter(_from_rows(source, names, optional).to_batches())
+        return _checked(
+            label, fields, batches, f"<{what}>", 1, progress, optional, people, required
+        )
+    path = Path(source)
+    if path.suffix.lower() == ".json":
+        raise UnreadableError("a JSON file")
+    try:
+        batches = _read_csv(path, names, optional)
+        return _checked(
+            label, fields, batches, str(source), 2, progress, optional, people, required
+        )
+    except UnreadableError:
+        if not _quoted(path):
+            raise
+    # Quoted values (a name with a comma in it): parsed by the row reader's own CSV rules,
+    # then checked as columns like rows in memory.
+    batches = _csv_by_rows(path, names, optional, what)
+    return _checked(label, fields, batches, str(source), 2, progress, optional, people, required)
+
+
+def _quoted(path: Path) -> bool:
+    """Whether the file holds a double quote anywhere (read in blocks, never whole)."""
+    with path.open("rb") as file:
+        while block := file.read(BLOCK_BYTES):
+            if b'"' in block:
+                return True
+    return False
+
+
+#: Rows of a quoted CSV file turned into columns at a time.
+_ROWS_PER_BLOCK: Final = 1 << 15
+
+
+def _csv_by_rows(
+    path: Path, names: list[str], optional: str | None, what: str
+) -> Iterator[pa.RecordBatch]:
+    """A CSV file as the row reader parses it, a block of rows at a time, as text
+    columns; `UnreadableError` where the rows' numbers would not be their lines (a
+    blank line, a value over several lines) or the row reader refuses the file."""
+    rows = well_shaped_csv_rows(path, what)
+    expected = 2
+    try:
+        while True:
+            block = []
+            for number, row in itertools.islice(rows, _ROWS_PER_BLOCK):
+                if number != expected:
+                    raise UnreadableError("rows that are not one line each")
+                expected += 1
+                block.append(row)
+            if not block:
+                return
+            yield from _from_rows(block, names, optional).to_batches()
+    except RecordError:
+        raise UnreadableError("a file the row reader refuses") from None
+
+
+def _checked(
+    label: str,
+    fields: Mapping[str, ast.FieldDecl | None],
+    batches: Iterator[pa.RecordBatch],
+    name: str,
+    first_row: int,
+    progress: Progress | None,
+    optional: str | None,
+    people: Sequence[str],
+    required: Collection[str],
+) -> KindColumns:
+    """The blocks' columns, checked and converted as they come."""
+    names = list(fields)
     for field_name, decl in fields.items():
         if decl is None:
             continue
@@ -251,7 +318,7 @@ def _columns(
         pool.release_unused()
     columns = KindColumns(label, name, size, _joined(owners, np.int32))
     del owners
-    columns.first_row = 2 if isinstance(source, str | Path) else 1
+    columns.first_row = first_row
     columns.owner_field = owner_field
     columns.people = people
     columns.integers = {name for name, integer in whole.items() if integer}

@@ -426,6 +426,18 @@ def _not_utf8(name: str, data: bytes, exc: UnicodeDecodeError) -> RecordError:
 _SHAPE: Final = "\x00shape"
 
 
+def well_shaped_csv_rows(path: Path, what: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    """A CSV file's rows as the row reader reads them (Python's csv module, header names
+    stripped, blank lines skipped), each with its line number; `RecordError` at the
+    first row with more or fewer values than the header has columns, or when the file
+    cannot be read."""
+    name, rows = _read_rows(path, what)
+    for number, row in rows:
+        if _SHAPE in row:
+            raise RecordError([RecordProblem("R401", name, number, None, None, row[_SHAPE])])
+        yield number, row
+
+
 def _csv_rows(
     stream: io.TextIOBase | TextIO, name: str, path: Path | None = None
 ) -> Iterator[tuple[int, Mapping[str, Any]]]:

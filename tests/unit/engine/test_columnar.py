@@ -560,6 +560,58 @@ def test_files_the_row_reader_reads_its_own_way_are_left_to_it(
     assert _outcome(plan, PEOPLE, records, "auto") == expected, label
 
 
+def test_quoted_values_are_read_by_the_row_readers_rules_and_paid_as_columns(
+    tmp_path: Path,
+) -> None:
+    # Exports quote a name holding a comma; the whole file is then parsed by Python's csv
+    # module, as the row reader parses it, and still paid as columns.
+    people = _write(
+        tmp_path / "people.csv",
+        "id,name,team,quota,hired\n"
+        '"P1","Wang, Fang",a,30000.00,2025-01-01\n'
+        "P2,Li,a,20000,2026-08-15\n"
+        'P10,"Zhao Lei",b,10000.50,2024-03-01\n'
+        "P3,Sun,b,15000.00,2026-07-01\n",
+    )
+    deals = _write(
+        tmp_path / "deals.csv",
+        "deal_id,owner,amount,closed,status\n"
+        + "".join(
+            f'"{d["deal_id"]}",{d["owner"]},"{d["amount"]}",{d["closed"]},{d["status"]}\n'
+            for d in DEALS
+        ),
+    )
+    plan = _plan()
+    fast = incentive.evaluate(plan, people, {"deal": deals}, engine="columnar")
+    slow = incentive.evaluate(plan, people, {"deal": deals}, engine="straightforward")
+    assert _lines(fast) == _lines(slow)
+    assert list(fast.dispositions) == list(slow.dispositions)
+    assert fast.participant("P1").name == "Wang, Fang"
+    for lang in ("en", "zh"):
+        assert incentive.explain(fast.participant("P1"), lang) == incentive.explain(
+            slow.participant("P1"), lang
+        )
+
+
+@pytest.mark.parametrize(
+    ("label", "deals"),
+    [
+        ("a value over two lines", _HEADER + 'D1,P1,100.00,2026-07-02,"w\non"\n'),
+        ("a quote left inside a value", _HEADER + 'D1,P1,100.00,2026-07-02,"say ""won"""\n'),
+        ("a short quoted row", _HEADER + 'D1,P1,"100.00",2026-07-02\n'),
+    ],
+)
+def test_quoted_files_the_columns_cannot_vouch_for_are_left_to_the_row_reader(
+    tmp_path: Path, label: str, deals: str
+) -> None:
+    plan = _plan()
+    records = {"deal": _write(tmp_path / "deals.csv", deals)}
+    with pytest.raises(incentive.UnsupportedError):
+        incentive.evaluate(plan, PEOPLE, records, engine="columnar")
+    expected = _outcome(plan, PEOPLE, records, "straightforward")
+    assert _outcome(plan, PEOPLE, records, "auto") == expected, label
+
+
 @pytest.mark.parametrize(
     ("label", "change"),
     [
