@@ -777,6 +777,8 @@ class Case:
     invalid: bool
     """Some record rows are invalid: outside the columnar subset, which may refuse them."""
     explained: tuple[str, ...] = field(default=())
+    #: files written with every value in double quotes (read by the row reader's rules)
+    quoted: bool = False
     zeros: bool = False
     """The plan divides by values that may be zero (a quota, a revenue, a count of records),
     most often behind a guard (`if quota > 0 then …`, `only when quota > 0`)."""
@@ -974,6 +976,7 @@ def cases(draw: st.DrawFn) -> Case:
         participants,
         records,
         as_files=draw(st.booleans()),
+        quoted=draw(st.booleans()),
         skip_invalid=skip_invalid,
         invalid=invalid,
         explained=tuple(dict.fromkeys([ids[0], ids[-1], draw(st.sampled_from(ids))])),
@@ -983,10 +986,13 @@ def cases(draw: st.DrawFn) -> Case:
 
 
 # ---- running both engines -------------------------------------------------------------------
-def _write_csv(path: Path, rows: Sequence[Row]) -> str:
+def _write_csv(path: Path, rows: Sequence[Row], quoted: bool = False) -> str:
     """Rows as a CSV file whose header is the first row's keys, in their order."""
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        if quoted:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]), quoting=csv.QUOTE_ALL)
+        else:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
     return str(path)
@@ -999,11 +1005,11 @@ def _sources(case: Case, folder: Path) -> Sources:
     """The participants and records as `evaluate` takes them: CSV files, or rows."""
     if not case.as_files:
         return case.participants, dict(case.records)
-    people = _write_csv(folder / "participants.csv", case.participants)
+    people = _write_csv(folder / "participants.csv", case.participants, case.quoted)
     kinds: dict[str, str | list[Row]] = {}
     for kind, rows in case.records.items():
         if rows:
-            kinds[kind] = _write_csv(folder / f"{kind}s.csv", rows)
+            kinds[kind] = _write_csv(folder / f"{kind}s.csv", rows, case.quoted)
         else:  # a file with its header only
             checked = incentive.load_plan(case.plan, filename="equivalence.rules").checked
             header = ",".join(checked.record_kinds[kind].fields) + "\n"
