@@ -216,10 +216,13 @@ def _columns(
 
 def _quoted(path: Path) -> bool:
     """Whether the file holds a double quote anywhere (read in blocks, never whole)."""
-    with path.open("rb") as file:
-        while block := file.read(BLOCK_BYTES):
-            if b'"' in block:
-                return True
+    try:
+        with path.open("rb") as file:
+            while block := file.read(BLOCK_BYTES):
+                if b'"' in block:
+                    return True
+    except OSError:  # the row reader says what is wrong with the file
+        return False
     return False
 
 
@@ -248,6 +251,8 @@ def _csv_by_rows(
             yield from _from_rows(block, names, optional).to_batches()
     except RecordError:
         raise UnreadableError("a file the row reader refuses") from None
+    finally:
+        rows.close()  # the file, at once, when the reading stops early
 
 
 def _checked(

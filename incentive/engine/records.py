@@ -14,7 +14,7 @@ import difflib
 import io
 import itertools
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -426,7 +426,9 @@ def _not_utf8(name: str, data: bytes, exc: UnicodeDecodeError) -> RecordError:
 _SHAPE: Final = "\x00shape"
 
 
-def well_shaped_csv_rows(path: Path, what: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
+def well_shaped_csv_rows(
+    path: Path, what: str
+) -> Generator[tuple[int, Mapping[str, Any]], None, None]:
     """A CSV file's rows as the row reader reads them (Python's csv module, header names
     stripped, blank lines skipped), each with its line number; `RecordError` at the
     first row with more or fewer values than the header has columns, or when the file
