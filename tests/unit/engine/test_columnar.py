@@ -492,9 +492,9 @@ def test_a_refusal_mid_file_ends_the_reader_and_progress_stays_on_the_callers_th
     tmp_path: Path,
 ) -> None:
     deals = tmp_path / "deals.csv"
-    _big_deals(deals, 200_000, bad_row=3)
     seen: list[str] = []
-    with pytest.raises(incentive.UnsupportedError) as kept:
+
+    def run() -> None:
         incentive.evaluate(
             _plan(),
             PEOPLE,
@@ -502,17 +502,15 @@ def test_a_refusal_mid_file_ends_the_reader_and_progress_stays_on_the_callers_th
             engine="columnar",
             progress=lambda *_: seen.append(threading.current_thread().name),
         )
+
+    _big_deals(deals, 200_000, bad_row=3)
+    with pytest.raises(incentive.UnsupportedError) as kept:
+        run()
     # The error is still held, with its traceback: the reader has ended all the same.
     assert kept.value.reason
     assert not [t for t in threading.enumerate() if t.name == "incentive-csv"]
     _big_deals(deals, 200_000)
-    incentive.evaluate(
-        _plan(),
-        PEOPLE,
-        {"deal": deals},
-        engine="columnar",
-        progress=lambda *_: seen.append(threading.current_thread().name),
-    )
+    run()
     assert set(seen) == {threading.current_thread().name}
 
 
