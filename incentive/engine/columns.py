@@ -36,7 +36,7 @@ import pyarrow.csv as pa_csv  # type: ignore[import-untyped]
 from incentive.dsl import ast
 from incentive.dsl.check import CheckedPlan, RecordKindInfo
 from incentive.engine.rational import Array
-from incentive.engine.records import MAX_TEXT, well_shaped_csv_rows
+from incentive.engine.records import MAX_TEXT, has_header, well_shaped_csv_rows
 from incentive.engine.runtime import Progress
 from incentive.errors import RecordError
 
@@ -198,7 +198,7 @@ def _columns(
             label, fields, batches, f"<{what}>", 1, progress, optional, people, required
         )
     path = Path(source)
-    if path.suffix.lower() == ".json":
+    if not has_header(path):
         raise UnreadableError("a JSON file")
     try:
         batches = _read_csv(path, names, optional)

@@ -389,7 +389,7 @@ def _read_rows(source: RowSource, what: str) -> tuple[str, Iterator[tuple[int, M
         path = Path(source)
         name = str(source)
         try:
-            if path.suffix.lower() != ".json":
+            if has_header(path):
                 stream = path.open(encoding="utf-8-sig", newline="")
                 return name, _csv_rows(stream, name, path)
             data = path.read_bytes()
@@ -559,7 +559,7 @@ def _show(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _has_header(source: RowSource) -> bool:
+def has_header(source: RowSource) -> bool:
     """Whether the rows come from a CSV file, whose header gives every row's columns (a
     JSON object or a row in memory has its own keys)."""
     return isinstance(source, str | Path) and Path(source).suffix.lower() != ".json"
@@ -800,7 +800,7 @@ def _load_population(
         out[name] = _load(
             plan,
             source,
-            _has_header(participants),
+            has_header(participants),
             assigned[name],
             given,
             known,
@@ -967,7 +967,7 @@ def _load(
         source_name, rows = _read_rows(records[kind_name], f"{kind_name} records")
         sources[kind_name] = source_name
         rows, missing = _with_columns(
-            rows, model.required(), source_name, _has_header(records[kind_name])
+            rows, model.required(), source_name, has_header(records[kind_name])
         )
         problems += missing
         for number, row in rows:
